@@ -1,0 +1,350 @@
+"""Activations and teachers: one object giving a sympy expression, a numpy callable and its derivative.
+
+An :class:`Activation` is built by :func:`get_activation` from
+
+* a registry name (``"tanh"``, ``"relu"``, ``"he3"``, ... see :data:`REGISTRY_NAMES`),
+* ``"centered:NAME"`` for the registry entry minus its Gaussian mean μ0 (e.g. the centered ReLU
+  teacher of Ba et al. Fig. 3(b)), or
+* any sympy expression string in the variable ``z`` (``"tanh(z) + 0.1*z**2"``); the registry names
+  may be used as functions inside it (``"relu(z) - 1/sqrt(2*pi)"``).
+
+Registry entries carry hand-written, overflow-safe numpy implementations; expressions are compiled
+with :func:`sympy.lambdify`.  Every activation is checked to be square-integrable under N(0, 1)
+(the Hermite expansion, and every formula in the package, needs ``E f(z)^2 < ∞``).
+
+>>> act = get_activation("tanh")
+>>> float(act(0.5)), float(act.derivative(0.0))
+(0.46211715726000974, 1.0)
+>>> get_activation("z**3 - 3*z").expr
+z**3 - 3*z
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Callable
+
+import mpmath
+import numpy as np
+import sympy
+from scipy import special
+
+from .errors import ActivationError, UnknownActivationError
+
+__all__ = ["Activation", "get_activation", "REGISTRY_NAMES", "z"]
+
+#: The variable of every activation expression.
+z = sympy.Symbol("z", real=True)
+
+ArrayFn = Callable[[np.ndarray], np.ndarray]
+
+
+def _he(k: int) -> tuple[sympy.Expr, ArrayFn, ArrayFn]:
+    """Normalized probabilists' Hermite polynomial He_k(z)/√k! and its derivative √k·he_{k-1}."""
+    expr = sympy.expand(sympy.hermite_prob(k, z) / sympy.sqrt(sympy.factorial(k)))
+    coef = np.zeros(k + 1)
+    coef[k] = 1.0 / math.sqrt(math.factorial(k))
+    dcoef = np.polynomial.hermite_e.hermeder(coef)
+    return (
+        expr,
+        lambda x, c=coef: np.polynomial.hermite_e.hermeval(x, c),
+        lambda x, c=dcoef: np.polynomial.hermite_e.hermeval(x, c),
+    )
+
+
+def _sqrt2pi_density(x: np.ndarray) -> np.ndarray:
+    return np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
+
+
+def _build_registry() -> dict[str, tuple[sympy.Expr, ArrayFn, ArrayFn]]:
+    relu_expr = sympy.Max(z, 0)
+    reg: dict[str, tuple[sympy.Expr, ArrayFn, ArrayFn]] = {
+        "linear": (z, lambda x: x * 1.0, lambda x: np.ones_like(x)),
+        "tanh": (sympy.tanh(z), np.tanh, lambda x: 1.0 / np.cosh(x) ** 2),
+        "erf": (sympy.erf(z), special.erf, lambda x: 2.0 / math.sqrt(math.pi) * np.exp(-x * x)),
+        "relu": (relu_expr, lambda x: np.maximum(x, 0.0), lambda x: (x > 0).astype(float)),
+        "softplus": (
+            sympy.log(1 + sympy.exp(z)),
+            lambda x: np.logaddexp(0.0, x),
+            special.expit,
+        ),
+        "sigmoid": (
+            1 / (1 + sympy.exp(-z)),
+            special.expit,
+            lambda x: special.expit(x) * special.expit(-x),
+        ),
+        "gelu": (
+            z * (1 + sympy.erf(z / sympy.sqrt(2))) / 2,
+            lambda x: x * special.ndtr(x),
+            lambda x: special.ndtr(x) + x * _sqrt2pi_density(x),
+        ),
+        "silu": (
+            z / (1 + sympy.exp(-z)),
+            lambda x: x * special.expit(x),
+            lambda x: special.expit(x) * (1.0 + x * special.expit(-x)),
+        ),
+        "sin": (sympy.sin(z), np.sin, np.cos),
+        "cos": (sympy.cos(z), np.cos, lambda x: -np.sin(x)),
+        "sign": (sympy.sign(z), np.sign, lambda x: np.zeros_like(x)),
+        "abs": (sympy.Abs(z), np.abs, np.sign),
+    }
+    for k in range(1, 7):
+        reg[f"he{k}"] = _he(k)
+    return reg
+
+
+_REGISTRY = MappingProxyType(_build_registry())
+
+#: Names accepted by :func:`get_activation` (besides expressions and ``centered:`` names).
+REGISTRY_NAMES: tuple[str, ...] = tuple(_REGISTRY)
+
+# Functions a user may call inside an expression string, mapped to sympy objects.
+_PARSE_LOCALS = MappingProxyType(
+    {
+        "z": z,
+        "relu": lambda arg: sympy.Max(arg, 0),
+        "softplus": lambda arg: sympy.log(1 + sympy.exp(arg)),
+        "sigmoid": lambda arg: 1 / (1 + sympy.exp(-arg)),
+        "gelu": lambda arg: arg * (1 + sympy.erf(arg / sympy.sqrt(2))) / 2,
+        "silu": lambda arg: arg / (1 + sympy.exp(-arg)),
+        "sign": sympy.sign,
+        "abs": sympy.Abs,
+        "erf": sympy.erf,
+        "pi": sympy.pi,
+        "E": sympy.E,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Activation:
+    """A scalar function of one Gaussian variable, in three forms.
+
+    Attributes
+    ----------
+    name : str
+        Registry name, ``centered:NAME``, or the expression string as given.
+    expr : sympy.Expr
+        The function as a sympy expression in :data:`z`.
+    fn, dfn : callable
+        Vectorized numpy implementations of f and f' (float64 arrays in and out).
+    """
+
+    name: str
+    expr: sympy.Expr
+    fn: ArrayFn = field(repr=False, compare=False)
+    dfn: ArrayFn = field(repr=False, compare=False)
+
+    def __call__(self, x):
+        """f(x), elementwise."""
+        return self.fn(np.asarray(x, dtype=float))
+
+    def derivative(self, x):
+        """f'(x), elementwise (almost-everywhere derivative for kinks; 0 at jumps)."""
+        return self.dfn(np.asarray(x, dtype=float))
+
+    def mp(self, x):
+        """f(x) at mpmath precision (used by high-precision Hermite quadrature)."""
+        return _mp_eval(self.expr, x)
+
+    def is_polynomial(self) -> bool:
+        return bool(self.expr.is_polynomial(z))
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "expr": str(self.expr)}
+
+
+def _mp_eval(expr: sympy.Expr, x):
+    """Evaluate ``expr`` at ``x`` with mpmath at the current working precision."""
+    fn = _mp_callable(expr)
+    return fn(x)
+
+
+@lru_cache(maxsize=256)
+def _mp_callable(expr: sympy.Expr):
+    """mpmath-evaluating lambdified ``expr`` (cached: lambdify is slow and expressions are few)."""
+    return sympy.lambdify(z, expr, modules=["mpmath"])
+
+
+def _compile_numpy(expr: sympy.Expr) -> tuple[ArrayFn, ArrayFn]:
+    modules = [{"Heaviside": lambda x, h0=0.5: np.heaviside(x, h0)}, "scipy", "numpy"]
+    f = sympy.lambdify(z, expr, modules=modules)
+    df = sympy.lambdify(z, sympy.diff(expr, z), modules=modules)
+
+    def fn(x, _f=f):
+        x = np.asarray(x, dtype=float)
+        with np.errstate(all="ignore"):
+            return np.broadcast_to(np.asarray(_f(x), dtype=float), x.shape).copy()
+
+    def dfn(x, _df=df):
+        x = np.asarray(x, dtype=float)
+        with np.errstate(all="ignore"):
+            out = np.asarray(_df(x), dtype=float)
+        return np.broadcast_to(out, x.shape).copy()
+
+    return fn, dfn
+
+
+def _parse(text: str) -> sympy.Expr:
+    try:
+        expr = sympy.sympify(text, locals=dict(_PARSE_LOCALS))
+    except (sympy.SympifyError, SyntaxError, TypeError, AttributeError, TokenErrorType) as exc:
+        raise UnknownActivationError(
+            f"unknown activation {text!r}: not a registry name ({', '.join(REGISTRY_NAMES)}) "
+            f"and not a parsable expression in z ({exc.__class__.__name__})"
+        ) from None
+    if not isinstance(expr, sympy.Expr):
+        raise UnknownActivationError(f"activation {text!r} does not parse to a scalar expression")
+    free = expr.free_symbols - {z}
+    if free:
+        names = ", ".join(sorted(str(s) for s in free))
+        raise UnknownActivationError(
+            f"unknown activation {text!r}: an expression may only use the variable z (found {names})"
+        )
+    return expr
+
+
+try:  # sympy's tokenizer error lives in different places across versions
+    from sympy.parsing.sympy_parser import TokenError as TokenErrorType
+except ImportError:  # pragma: no cover
+    from tokenize import TokenError as TokenErrorType  # type: ignore
+
+
+def check_square_integrable(expr: sympy.Expr, name: str) -> None:
+    """Raise :class:`ActivationError` unless E f(z)² < ∞ for z ~ N(0, 1).
+
+    Two ways to fail are checked: Gaussian tails (f(z)² e^{-z²/2} must vanish as |z| → ∞, tested at
+    mpmath precision so that overflow is not mistaken for growth), and non-integrable poles at the
+    real points where sympy reports the function discontinuous (the integral of f² over a shrinking
+    neighbourhood must converge).
+    """
+    fn = _mp_callable(expr)
+    with mpmath.workdps(30):
+        # Tails: log(f² φ z²) must decrease to -∞.
+        for sgn in (1, -1):
+            logs = []
+            for r in (10, 20, 40):
+                try:
+                    val = mpmath.mpf(abs(complex(fn(mpmath.mpf(sgn * r)))))
+                except (ValueError, ZeroDivisionError, TypeError, OverflowError) as exc:
+                    raise ActivationError(
+                        f"activation {name!r} cannot be evaluated at z = {sgn * r}: {exc}"
+                    ) from None
+                if not mpmath.isfinite(val):
+                    raise ActivationError(
+                        f"activation {name!r} is not square-integrable under N(0,1): "
+                        f"it overflows at z = {sgn * r}"
+                    )
+                logs.append(
+                    2 * mpmath.log(val) - r * r / 2 + 2 * mpmath.log(r) if val > 0 else -mpmath.inf
+                )
+            if not (logs[2] < logs[1] < logs[0] or logs[2] == -mpmath.inf) or logs[2] > -50:
+                raise ActivationError(
+                    f"activation {name!r} is not square-integrable under N(0,1): "
+                    f"f(z)^2 exp(-z^2/2) does not vanish as z -> {'+' if sgn > 0 else '-'}inf"
+                )
+        # Poles: points where f is not continuous.
+        for s in _real_singularities(expr):
+            for side in (1, -1):
+                near = [
+                    mpmath.quad(lambda t: abs(complex(fn(s + side * t))) ** 2, [eps, 1])
+                    for eps in (mpmath.mpf("1e-4"), mpmath.mpf("1e-8"))
+                ]
+                if not all(mpmath.isfinite(v) for v in near) or near[1] - near[0] > 1e-2 * (
+                    1 + abs(near[0])
+                ):
+                    raise ActivationError(
+                        f"activation {name!r} is not square-integrable under N(0,1): "
+                        f"f(z)^2 is not integrable near z = {float(s):g}"
+                    )
+
+
+def _real_singularities(expr: sympy.Expr, limit: int = 20) -> list:
+    """Finite real points where ``expr`` is not continuous (empty when sympy cannot tell)."""
+    try:
+        dom = sympy.calculus.util.continuous_domain(expr, z, sympy.S.Reals)
+    except (NotImplementedError, ValueError, TypeError):
+        return []
+    complement = sympy.S.Reals - dom
+    if isinstance(complement, sympy.FiniteSet) and len(complement) <= limit:
+        return [mpmath.mpf(float(p)) for p in complement if p.is_real]
+    return []
+
+
+def get_activation(spec: "str | Activation") -> Activation:
+    """Resolve a registry name, ``centered:NAME`` or an expression string to an :class:`Activation`.
+
+    Raises
+    ------
+    UnknownActivationError
+        ``spec`` is neither a registry name nor a parsable expression in ``z``.
+    ActivationError
+        The function is not square-integrable under N(0, 1).
+
+    >>> get_activation("relu")(np.array([-1.0, 2.0]))
+    array([0., 2.])
+    >>> round(float(get_activation("centered:relu")(0.0)), 6)   # -1/sqrt(2 pi)
+    -0.398942
+    """
+    if isinstance(spec, Activation):
+        return spec
+    if not isinstance(spec, str) or not spec.strip():
+        raise UnknownActivationError(f"activation must be a non-empty string, got {spec!r}")
+    text = spec.strip()
+    return _resolve(text)
+
+
+@lru_cache(maxsize=256)
+def _resolve(text: str) -> Activation:
+    key = text.lower()
+    if key.startswith("centered:"):
+        base = _resolve(text.split(":", 1)[1].strip())
+        mu0 = _gaussian_mean_exact_or_float(base)
+        expr = base.expr - mu0
+        mu0f = float(mu0)
+        return Activation(
+            name=f"centered:{base.name}",
+            expr=expr,
+            fn=lambda x, f=base.fn, m=mu0f: f(x) - m,
+            dfn=base.dfn,
+        )
+    if key in _REGISTRY:
+        expr, fn, dfn = _REGISTRY[key]
+        return Activation(name=key, expr=expr, fn=fn, dfn=dfn)
+    expr = _parse(text)
+    check_square_integrable(expr, text)
+    fn, dfn = _compile_numpy(expr)
+    return Activation(name=text, expr=expr, fn=fn, dfn=dfn)
+
+
+
+def _gaussian_mean_exact_or_float(act: Activation) -> sympy.Expr:
+    """E f(z): exact when sympy integrates quickly enough for the registry's simple cases, else a float."""
+    exact = _EXACT_MEANS.get(act.name)
+    if exact is not None:
+        return exact
+    with mpmath.workdps(30):
+        val = mpmath.quad(
+            lambda t: act.mp(t) * mpmath.npdf(t), [-mpmath.inf, -5, 0, 5, mpmath.inf]
+        )
+    return sympy.Float(val, 30)
+
+
+_EXACT_MEANS = MappingProxyType(
+    {
+        "relu": 1 / sympy.sqrt(2 * sympy.pi),
+        "abs": sympy.sqrt(2 / sympy.pi),
+        "gelu": 1 / (2 * sympy.sqrt(sympy.pi)),
+        "cos": sympy.exp(-sympy.Rational(1, 2)),
+        "sigmoid": sympy.Rational(1, 2),
+        "linear": sympy.Integer(0),
+        "tanh": sympy.Integer(0),
+        "erf": sympy.Integer(0),
+        "sin": sympy.Integer(0),
+        "sign": sympy.Integer(0),
+    }
+)
+

@@ -1,0 +1,115 @@
+"""Validated, immutable descriptions of a learning problem.
+
+A setting is checked once, at construction, so that every function receiving one can trust it.
+Names follow the symbols of the spec (``../shared/spec/README.md``, "Conventions").
+
+>>> s = OneStep(student="tanh", teacher="tanh", psi1=2, psi2=2, lam=1e-2, eta=1, noise=0.1)
+>>> s.replace(eta=0).eta
+0.0
+>>> OneStep(student="tanh", teacher="tanh", psi1=-1, psi2=2, lam=1e-2)
+Traceback (most recent call last):
+...
+asymptotics.errors.InvalidParameterError: psi1 must be a finite number > 0 (n/d, the sample ratio), got -1.0
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+from .activations import Activation, get_activation
+from .errors import InvalidParameterError
+
+__all__ = ["OneStep", "check_positive", "check_nonnegative", "check_finite"]
+
+
+def _as_float(name: str, value, meaning: str) -> float:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(f"{name} must be a number ({meaning}), got {value!r}") from None
+    return x
+
+
+def check_positive(name: str, value, meaning: str = "") -> float:
+    """Return ``float(value)`` or raise :class:`InvalidParameterError` unless it is finite and > 0."""
+    x = _as_float(name, value, meaning)
+    if not (math.isfinite(x) and x > 0):
+        raise InvalidParameterError(f"{name} must be a finite number > 0 ({meaning}), got {x!r}")
+    return x
+
+
+def check_nonnegative(name: str, value, meaning: str = "") -> float:
+    """Return ``float(value)`` or raise :class:`InvalidParameterError` unless it is finite and ≥ 0."""
+    x = _as_float(name, value, meaning)
+    if not (math.isfinite(x) and x >= 0):
+        raise InvalidParameterError(f"{name} must be a finite number >= 0 ({meaning}), got {x!r}")
+    return x
+
+
+def check_finite(name: str, value, meaning: str = "") -> float:
+    """Return ``float(value)`` or raise :class:`InvalidParameterError` unless it is finite."""
+    x = _as_float(name, value, meaning)
+    if not math.isfinite(x):
+        raise InvalidParameterError(f"{name} must be a finite number ({meaning}), got {x!r}")
+    return x
+
+
+@dataclass(frozen=True)
+class OneStep:
+    """One gradient step on the first layer, then ridge on the trained features (Ba et al. 2022).
+
+    Spec ``one-step-ge.md`` §1: network f(x) = aᵀσ(Wᵀx)/√N, W0 ∈ R^{d×N} iid N(0, 1/d),
+    a iid N(0, 1/N) frozen, teacher y = σ*(⟨β*, x⟩) + σ_ε ξ with ‖β*‖ = 1, one step
+    W1 = W0 − η√N ∇_W L on a batch of n = ψ1 d samples, ridge
+    min (1/n)‖y − Φa‖² + (λ/N)‖a‖² on a fresh batch of the same size.
+
+    Parameters
+    ----------
+    student, teacher : str or Activation
+        σ and σ*: registry name, ``centered:NAME`` or expression in ``z``.
+    psi1 : float
+        n/d, the sample ratio of each batch (> 0).
+    psi2 : float
+        N/d, the width ratio (> 0).
+    lam : float
+        Ridge λ ≥ 0 (λ = 0 is the ridgeless limit, defined where the solution is).
+    eta : float
+        Learning rate η = Θ(1) (the risk depends on η²).
+    noise : float
+        Label-noise standard deviation σ_ε ≥ 0.
+    """
+
+    student: Activation
+    teacher: Activation
+    psi1: float
+    psi2: float
+    lam: float
+    eta: float = 0.0
+    noise: float = 0.0
+
+    def __post_init__(self):
+        set_ = object.__setattr__
+        set_(self, "student", get_activation(self.student))
+        set_(self, "teacher", get_activation(self.teacher))
+        set_(self, "psi1", check_positive("psi1", self.psi1, "n/d, the sample ratio"))
+        set_(self, "psi2", check_positive("psi2", self.psi2, "N/d, the width ratio"))
+        set_(self, "lam", check_nonnegative("lam", self.lam, "the ridge penalty"))
+        set_(self, "eta", check_finite("eta", self.eta, "the learning rate"))
+        set_(self, "noise", check_nonnegative("noise", self.noise, "the label-noise std"))
+
+    def replace(self, **changes) -> "OneStep":
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return {
+            "student": self.student.name,
+            "teacher": self.teacher.name,
+            "psi1": self.psi1,
+            "psi2": self.psi2,
+            "lam": self.lam,
+            "eta": self.eta,
+            "noise": self.noise,
+        }
