@@ -1,0 +1,363 @@
+"""One gradient step on the first layer, then ridge: the Gaussian-equivalent risk (Ba et al. 2022).
+
+All formulas are those of spec ``one-step-ge.md``; §4.2 and §4.2b are our derivation (the paper's
+appendix formula (C.28) was not available), checked against Monte Carlo of the real network by
+``validation.compare``.
+
+Pipeline for the proportional limit n/d → ψ1, N/d → ψ2, η = Θ(1):
+
+1. spike (§2): r² = η²μ1²(μ1*² + E_y/ψ1), γ² = μ1*²/(μ1*² + E_y/ψ1), θ = r²/ψ2;
+2. Marchenko–Pastur traces I1, I2 of W0ᵀW0 (§4.2 step 2);
+3. effective ridge κ̄ (§4.2 step 3), one solver shared with every model (:mod:`asymptotics.ridge`);
+4. the spiked quadratic form q (§4.2 step 4);
+5. risk and train error (§4.2 step 5, §4.2b).
+
+Non-centered students (μ0 ≠ 0, e.g. ReLU) are handled by our extension: the mean feature μ0·1/√N is a
+strong spike (eigenvalue μ0² ≫ κ̄/N) of the feature second moment, so the readout fits the teacher's
+constant μ0* exactly in the limit, and μ0* drops out of both the risk floor and the effective noise.
+The finite-d equivalent (:func:`one_step_risk_on_weights`) keeps the mean direction explicitly.
+
+>>> r = one_step_risk(OneStep("tanh", "tanh", psi1=2, psi2=2, lam=1e-2, eta=4, noise=0.1))
+>>> round(r.risk, 4), round(r.risk_rf, 4)      # spec §4.3 table: 0.1056 and 0.1285
+(0.1056, 0.1285)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+import numpy as np
+from scipy import optimize
+
+from .activations import Activation, get_activation
+from .errors import DegenerateActivationError, InvalidParameterError
+from .gaussian import gauss_hermite_rule
+from .hermite import hermite_constants
+from .ridge import RidgeEquivalent, ridge_equivalent_from_spectrum, ridge_errors, solve_effective_ridge
+from .settings import OneStep
+from .spectra import mp_stieltjes, mp_stieltjes_derivative, spiked_quadratic_form
+
+__all__ = [
+    "Spike",
+    "OneStepRisk",
+    "LargeStepLimit",
+    "spike",
+    "one_step_risk",
+    "rf_risk",
+    "one_step_curve",
+    "one_step_risk_on_weights",
+    "kernel_lower_bound",
+    "large_step_limit",
+    "SWEEP_PARAMETERS",
+]
+
+#: Parameters of :class:`OneStep` a curve may sweep.
+SWEEP_PARAMETERS = ("psi1", "psi2", "lam", "eta", "noise")
+
+# |μ0| below this counts as a centered student (the registry's odd functions give exactly 0 up to
+# quadrature error ~1e-16).
+_CENTERED_TOL = 1e-10
+
+
+@dataclass(frozen=True)
+class Spike:
+    """Rank-one part W1 ≈ W0 + u aᵀ of the trained weights (spec ``one-step-ge.md`` §2).
+
+    ``r2`` = lim ‖u‖², ``gamma2`` = lim ⟨û, β*⟩², ``theta`` = r²/ψ2 the spike in the column covariance
+    C_W = (I + θûûᵀ)/d.
+    """
+
+    r2: float
+    gamma2: float
+    theta: float
+
+    @property
+    def norm(self) -> float:
+        return math.sqrt(self.r2)
+
+
+@dataclass(frozen=True)
+class OneStepRisk:
+    """Asymptotic quantities of one setting; ``risk`` is R_1 (R_0 when η = 0)."""
+
+    risk: float
+    train_error: float
+    risk_rf: float
+    lower_bound: float
+    alignment: float
+    spike_norm: float
+    effective_ridge: float
+    df1: float
+    df2: float
+    setting: OneStep = field(compare=False)
+
+    @property
+    def improvement(self) -> float:
+        """δ = R_0 − R_1 (Ba et al. Theorem 5)."""
+        return self.risk_rf - self.risk
+
+    def to_dict(self) -> dict:
+        return {
+            "risk": self.risk,
+            "train_error": self.train_error,
+            "risk_rf": self.risk_rf,
+            "improvement": self.improvement,
+            "lower_bound": self.lower_bound,
+            "alignment": self.alignment,
+            "spike_norm": self.spike_norm,
+            "effective_ridge": self.effective_ridge,
+            "df1": self.df1,
+            "df2": self.df2,
+            "setting": self.setting.to_dict(),
+        }
+
+
+def _constants(setting: OneStep):
+    s = hermite_constants(setting.student)
+    t = hermite_constants(setting.teacher)
+    if abs(s.mu1) < 1e-12:
+        raise DegenerateActivationError(
+            f"student {setting.student.name!r} has mu1 = E[z sigma(z)] = {s.mu1:.3g}: the one-step "
+            "formula needs mu1 != 0 (the gradient spike and the linear features both vanish)"
+        )
+    return s, t
+
+
+def _student_is_centered(mu0: float) -> bool:
+    return abs(mu0) < _CENTERED_TOL
+
+
+def spike(setting: OneStep) -> Spike:
+    """Spike strength and alignment after one step (spec ``one-step-ge.md`` §2, §4.2 step 1).
+
+    E_y = μ0*² + μ1*² + μ2*² + σ_ε²,  r² = η²μ1²(μ1*² + E_y/ψ1),  γ² = μ1*²/(μ1*² + E_y/ψ1).
+
+    >>> sp = spike(OneStep("erf", "erf", psi1=4, psi2=1, lam=0.1, eta=1))
+    >>> round(sp.gamma2, 6)      # (4/3π) / (4/3π + E erf²/4), E erf² = (2/π) asin(2/3)
+    0.797806
+    """
+    s, t = _constants(setting)
+    e_y = t.norm2 + setting.noise**2
+    denom = t.mu1**2 + e_y / setting.psi1
+    r2 = setting.eta**2 * s.mu1**2 * denom
+    gamma2 = t.mu1**2 / denom if denom > 0 else 0.0
+    return Spike(r2=r2, gamma2=gamma2, theta=r2 / setting.psi2)
+
+
+def kernel_lower_bound(teacher: "str | Activation") -> float:
+    """‖P_{>1} f*‖² = μ2*²: no kernel, RF or one-small-step model beats it (Ba et al. Prop. 1, Fact 4)."""
+    return hermite_constants(get_activation(teacher)).mu_star ** 2
+
+
+def _asymptotic_point(setting: OneStep, kappa0: float | None = None) -> tuple[float, float, float, float, float]:
+    """(risk, train, κ̄, df1/n, df2/n) of §4.2 for one setting."""
+    s, t = _constants(setting)
+    mu1sq, mustar2 = s.mu1**2, s.mu_star**2
+    psi1, psi2 = setting.psi1, setting.psi2
+    ratio = psi2 / psi1
+    sp = spike(setting)
+
+    def i1(c):  # (1/N) Tr (μ1² W0ᵀW0 + c)^{-1}
+        return float(mp_stieltjes(-c / mu1sq, psi2)) / mu1sq
+
+    def i2(c):  # (1/N) Tr (μ1² W0ᵀW0 + c)^{-2} = -dI1/dc
+        return float(mp_stieltjes_derivative(-c / mu1sq, psi2)) / mu1sq**2
+
+    def df1(kbar):
+        c = mustar2 + kbar
+        if c <= 0:  # linear student, κ̄ → 0: the fraction of nonzero eigenvalues of W0ᵀW0
+            return ratio * min(1.0, 1.0 / psi2)
+        return ratio * (1.0 - kbar * i1(c))
+
+    kbar, _ = solve_effective_ridge(setting.lam, df1, kappa0=kappa0, scale=mu1sq + mustar2)
+    c = mustar2 + kbar
+    if c <= 0:
+        raise InvalidParameterError(
+            "a linear student (mu_star = 0) with lam = 0 has no defined ridgeless one-step risk; use lam > 0"
+        )
+    d1 = df1(kbar)
+    d2 = ratio * (1.0 - 2.0 * kbar * i1(c) + kbar**2 * i2(c))
+
+    # Spiked quadratic form Q(c') = βᵀM(μ1²M + c')^{-1}β, M = W1W1ᵀ, at c' = c, and its derivative.
+    w = c / (mu1sq * psi2)
+    B, dB = spiked_quadratic_form(w, psi2, sp.theta, sp.gamma2)
+    Q = (1.0 - w * B) / mu1sq
+    dQ = -(B + w * dB) / (mu1sq**2 * psi2)
+    q = mu1sq * t.mu1**2 * (float(Q) - kbar * float(dQ))
+
+    nonlinear = t.mu_star**2
+    const = 0.0 if not _student_is_centered(s.mu0) else t.mu0**2
+    unexplained = const + nonlinear
+    risk, train = ridge_errors(
+        signal_power=t.mu1**2,
+        q=q,
+        df1=d1,
+        df2=d2,
+        noise_var=unexplained + setting.noise**2,
+        unexplained=unexplained,
+        label_noise_var=setting.noise**2,
+    )
+    return risk, train, kbar, d1, d2
+
+
+def _check_finite(value: float, what: str, setting: OneStep) -> float:
+    if not math.isfinite(value):
+        raise InvalidParameterError(f"{what} is not finite for {setting.to_dict()}")
+    return value
+
+
+def one_step_risk(setting: OneStep, _kappa0: tuple[float | None, float | None] = (None, None)) -> OneStepRisk:
+    """Asymptotic test risk R_1 after one step of size η, with R_0, train error and derived quantities.
+
+    Implements spec ``one-step-ge.md`` §4.2 (risk) and §4.2b (train error):
+
+        R = μ0*² + μ2*² + [μ1*² − q + (μ0*² + μ2*² + σ_ε²)·D2] / (1 − D2)
+
+    (μ0* dropped for a non-centered student, see the module docstring).  η = 0 gives the RF ridge risk.
+    """
+    kr, kf = _kappa0
+    risk, train, kbar, d1, d2 = _asymptotic_point(setting, kappa0=kr)
+    if setting.eta == 0:
+        risk_rf = risk
+    else:
+        risk_rf = _asymptotic_point(setting.replace(eta=0.0), kappa0=kf)[0]
+    sp = spike(setting)
+    return OneStepRisk(
+        risk=_check_finite(risk, "risk", setting),
+        train_error=_check_finite(train, "train error", setting),
+        risk_rf=_check_finite(risk_rf, "RF risk", setting),
+        lower_bound=kernel_lower_bound(setting.teacher),
+        alignment=sp.gamma2,
+        spike_norm=sp.norm,
+        effective_ridge=kbar,
+        df1=d1,
+        df2=d2,
+        setting=setting,
+    )
+
+
+def rf_risk(setting: OneStep) -> OneStepRisk:
+    """Random-features ridge risk R_0: :func:`one_step_risk` at η = 0."""
+    return one_step_risk(setting.replace(eta=0.0))
+
+
+def one_step_curve(setting: OneStep, parameter: str, values: Iterable[float]) -> tuple[OneStepRisk, ...]:
+    """:func:`one_step_risk` along a sweep of one parameter, warm-starting each effective-ridge root.
+
+    ``parameter`` is one of :data:`SWEEP_PARAMETERS`.  The effective ridge κ̄ does not depend on η or
+    the noise, so those sweeps reuse it; ψ1, ψ2 and λ sweeps start the root bracket at the previous κ̄.
+
+    >>> s = OneStep("tanh", "tanh", psi1=2, psi2=2, lam=1e-2, noise=0.1)
+    >>> [round(r.risk, 4) for r in one_step_curve(s, "eta", [0, 1, 2, 4])]   # spec §4.3
+    [0.1285, 0.1251, 0.1178, 0.1056]
+    """
+    if parameter not in SWEEP_PARAMETERS:
+        raise InvalidParameterError(
+            f"cannot sweep {parameter!r}; choose one of {', '.join(SWEEP_PARAMETERS)}"
+        )
+    out = []
+    k_prev: tuple[float | None, float | None] = (None, None)
+    for v in values:
+        s = setting.replace(**{parameter: v})
+        r = one_step_risk(s, _kappa0=k_prev)
+        k_prev = (r.effective_ridge, r.effective_ridge)
+        out.append(r)
+    return tuple(out)
+
+
+def one_step_risk_on_weights(
+    setting: OneStep, W: np.ndarray, beta: np.ndarray, n: int | None = None
+) -> RidgeEquivalent:
+    """Finite-d deterministic equivalent of the ridge risk on the features σ(Wᵀx)/√N of a given W.
+
+    W ∈ R^{d×N} is any first-layer matrix (e.g. the W1 of a simulated network), β the unit teacher
+    direction, n the readout sample size (default round(ψ1 d)).  The features are replaced by their
+    Gaussian equivalent φ = (μ0·1 + μ1 Wᵀx + μ* z)/√N, whose second moment is
+    S = (μ0² 11ᵀ + μ1² WᵀW + μ*² I)/N and whose correlation with the teacher is
+    b = (μ0 μ0* 1 + μ1 μ1* Wᵀβ)/√N; the ridge equivalent of :mod:`asymptotics.ridge` is then evaluated
+    exactly on the spectrum of S (ridge λ/N in the (1/n)-normalization, spec §1).  The Hermite
+    constants are those of unit-norm neurons (columns of W have norm → 1).
+
+    Returns a :class:`~asymptotics.ridge.RidgeEquivalent` whose ``test_error`` converges to
+    :func:`one_step_risk`'s ``risk`` as d grows when W is the one-step W1.
+    """
+    s, t = _constants(setting)
+    W = np.asarray(W, dtype=float)
+    beta = np.asarray(beta, dtype=float).ravel()
+    if W.ndim != 2 or beta.shape[0] != W.shape[0]:
+        raise InvalidParameterError(f"W must be d×N and beta of length d; got {W.shape} and {beta.shape}")
+    d, N = W.shape
+    nrm = np.linalg.norm(beta)
+    if not nrm > 0:
+        raise InvalidParameterError("beta must be a nonzero vector")
+    beta = beta / nrm
+    n = round(setting.psi1 * d) if n is None else int(n)
+    ones = np.ones(N)
+    S = (s.mu1**2 * (W.T @ W) + s.mu0**2 * np.outer(ones, ones)) / N
+    S[np.diag_indices(N)] += s.mu_star**2 / N
+    b = (s.mu0 * t.mu0 * ones + s.mu1 * t.mu1 * (W.T @ beta)) / math.sqrt(N)
+    evals, evecs = np.linalg.eigh(S)
+    nonlinear = t.mu_star**2
+    return ridge_equivalent_from_spectrum(
+        evals,
+        evecs.T @ b,
+        n=n,
+        lam_eff=setting.lam / N,
+        signal_power=t.mu0**2 + t.mu1**2,
+        noise_var=nonlinear + setting.noise**2,
+        unexplained=nonlinear,
+        label_noise_var=setting.noise**2,
+    )
+
+
+@dataclass(frozen=True)
+class LargeStepLimit:
+    """τ* and its minimizer κ* (Ba et al. eq. 5.1); ``attained`` is False if the infimum is at |κ| → ∞."""
+
+    tau_star: float
+    kappa_star: float
+    attained: bool
+    lower_bound: float
+
+    def to_dict(self) -> dict:
+        return {
+            "tau_star": self.tau_star,
+            "kappa_star": self.kappa_star,
+            "attained": self.attained,
+            "lower_bound": self.lower_bound,
+        }
+
+
+def large_step_limit(
+    student: "str | Activation", teacher: "str | Activation", kappa_max: float = 30.0, nodes: int = 120
+) -> LargeStepLimit:
+    """τ* = inf_κ E_{ξ1}[(σ*(ξ1) − E_{ξ2} σ(κ ξ1 + ξ2))²] and κ* (spec ``one-step-ge.md`` §5, eq. 5.1).
+
+    Both expectations use a fixed ``nodes``-point Gauss–Hermite rule (the inner average is smooth in
+    ξ1 even for kinked σ); the minimum over κ ∈ [−κ_max, κ_max] is located on a grid and polished by
+    bounded Brent.  A minimizer at the edge of the range is reported with ``attained=False``.
+
+    >>> lim = large_step_limit("erf", "erf")              # Ba et al.: κ* = √3, τ* = 0
+    >>> round(lim.kappa_star, 5), lim.tau_star < 1e-12
+    (1.73205, True)
+    """
+    sig = get_activation(student)
+    tea = get_activation(teacher)
+    x, w = gauss_hermite_rule(nodes)
+    target = tea(x)
+
+    def tau(k: float) -> float:
+        inner = sig(k * x[:, None] + x[None, :]) @ w
+        return float(w @ (target - inner) ** 2)
+
+    grid = np.linspace(-kappa_max, kappa_max, 601)
+    vals = np.array([tau(k) for k in grid])
+    i = int(np.argmin(vals))
+    if i in (0, len(grid) - 1):
+        return LargeStepLimit(float(vals[i]), float(grid[i]), False, kernel_lower_bound(tea))
+    res = optimize.minimize_scalar(
+        tau, bounds=(grid[i - 1], grid[i + 1]), method="bounded", options={"xatol": 1e-10}
+    )
+    return LargeStepLimit(max(float(res.fun), 0.0), float(res.x), True, kernel_lower_bound(tea))

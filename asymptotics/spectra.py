@@ -1,0 +1,112 @@
+"""Marchenko–Pastur Stieltjes transforms and the spiked quadratic form of a sample covariance.
+
+Conventions: the Marchenko–Pastur (MP) law with aspect ratio ``ratio`` = p/n and unit variance is the
+limiting spectrum of (1/n) GᵀG for G ∈ R^{n×p} with iid N(0, 1) entries.  Its Stieltjes transform
+m(z) = ∫ dμ(x) / (x − z) solves (spec ``one-step-ge.md`` §4.2, step 2)
+
+    ratio · z · m² + (z + ratio − 1) · m + 1 = 0,
+
+and for z < 0 the relevant root is the positive one.  Everything here is evaluated on the negative
+real axis (ridge regularization), where the transforms are real, positive and smooth.
+
+>>> round(float(mp_stieltjes(-1.0, 1.0)), 12)           # (√5 − 1)/2
+0.61803398875
+>>> bool(abs(mp_stieltjes(-1e-3, 0.5) - 1 / (1 - 0.5)) < 1e-2)   # → 1/(1−ratio) as z → 0⁻
+True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "mp_stieltjes",
+    "mp_stieltjes_derivative",
+    "spiked_companion_delta",
+    "spiked_quadratic_form",
+    "empirical_stieltjes",
+]
+
+
+def _check_negative(z):
+    z = np.asarray(z, dtype=float)
+    if np.any(~(z < 0)):
+        raise ValueError("the Stieltjes transforms here are defined for real z < 0 only")
+    return z
+
+
+def mp_stieltjes(z, ratio: float):
+    """Stieltjes transform m(z) of the MP law with aspect ratio ``ratio``, for real z < 0.
+
+    The positive root of ratio·z·m² + (z + ratio − 1)·m + 1 = 0.  The two algebraically equal forms
+    m = (A − s)/(2·ratio·z) and m = 2/(A + s), with A = −(z + ratio − 1) and
+    s = √((z − 1 − ratio)² − 4·ratio), are chosen by the sign of A so that no cancellation occurs
+    (the naive form loses all digits as z → 0⁻ when ratio < 1).
+    """
+    z = _check_negative(z)
+    A = -(z + ratio - 1.0)
+    s = np.sqrt((z - 1.0 - ratio) ** 2 - 4.0 * ratio)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(A >= 0, 2.0 / (A + s), (A - s) / (2.0 * ratio * z))
+    return out[()] if out.ndim == 0 else out
+
+
+def mp_stieltjes_derivative(z, ratio: float):
+    """dm/dz for the MP law (implicit differentiation of the quadratic), z < 0.
+
+    From ratio·z·m² + (z + ratio − 1)m + 1 = 0:  m' = −(ratio·m² + m) / (2·ratio·z·m + z + ratio − 1).
+    Equals ∫ dμ(x)/(x − z)² > 0.
+    """
+    z = _check_negative(z)
+    m = mp_stieltjes(z, ratio)
+    return -(ratio * m * m + m) / (2.0 * ratio * z * m + z + ratio - 1.0)
+
+
+def spiked_companion_delta(w, psi2: float):
+    """δ_w > 0 solving w·δ² + (w + 1 − 1/ψ2)·δ − 1/ψ2 = 0, for w > 0 (spec ``one-step-ge.md`` §4.2 step 4).
+
+    δ_w = (1/N) Tr (Ŝ + w)^{-1} for Ŝ = (1/N) Σ_i g_i g_iᵀ ∈ R^{d×d}, N samples, d/N = 1/ψ2; it is the
+    fixed point δ = (1/ψ2) / (w + 1/(1 + δ)).  Returns (δ, dδ/dw).
+    """
+    w = np.asarray(w, dtype=float)
+    if np.any(~(w > 0)):
+        raise ValueError("spiked_companion_delta needs w > 0")
+    b = w + 1.0 - 1.0 / psi2
+    s = np.sqrt(b * b + 4.0 * w / psi2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        delta = np.where(b >= 0, (2.0 / psi2) / (b + s), (s - b) / (2.0 * w))
+    ddelta = -(delta * delta + delta) / (2.0 * w * delta + b)
+    return delta, ddelta
+
+
+def spiked_quadratic_form(w, psi2: float, theta: float, gamma2: float):
+    """Deterministic equivalent of βᵀ(Ŝ + w)^{-1}β and its w-derivative, w > 0.
+
+    Ŝ = (1/N) Σ_i g_i g_iᵀ is a d×d sample covariance of N = ψ2·d vectors with population covariance
+    T = I + θ ûûᵀ, and γ² = ⟨û, β⟩² for a unit vector β.  With δ = δ_w from
+    :func:`spiked_companion_delta`, the anisotropic equivalent (Ŝ + w)^{-1} ≈ (w + T/(1 + δ))^{-1}
+    and Sherman–Morrison give (spec ``one-step-ge.md`` §4.2 step 4)
+
+        B = (1/a0) (1 − γ² a1 / (a0 + a1)),   a0 = w + 1/(1 + δ),   a1 = θ/(1 + δ).
+
+    Returns ``(B, dB/dw)``.
+    """
+    delta, ddelta = spiked_companion_delta(w, psi2)
+    inv = 1.0 / (1.0 + delta)
+    dinv = -ddelta * inv * inv
+    a0 = w + inv
+    a1 = theta * inv
+    da0 = 1.0 + dinv
+    da1 = theta * dinv
+    frac = a1 / (a0 + a1)
+    dfrac = (da1 * (a0 + a1) - a1 * (da0 + da1)) / (a0 + a1) ** 2
+    B = (1.0 - gamma2 * frac) / a0
+    dB = -gamma2 * dfrac / a0 - (1.0 - gamma2 * frac) * da0 / (a0 * a0)
+    return B, dB
+
+
+def empirical_stieltjes(eigenvalues, z):
+    """(1/p) Σ_i 1/(λ_i − z) of a sampled spectrum: the finite-size counterpart of :func:`mp_stieltjes`."""
+    lam = np.asarray(eigenvalues, dtype=float)
+    z = np.asarray(z, dtype=float)
+    return np.mean(1.0 / (lam[..., None] - z[None, ...]) if z.ndim else 1.0 / (lam - z), axis=0)
