@@ -40,12 +40,15 @@ def mp_stieltjes(z, ratio: float):
 
     The positive root of ratio·z·m² + (z + ratio − 1)·m + 1 = 0.  The two algebraically equal forms
     m = (A − s)/(2·ratio·z) and m = 2/(A + s), with A = −(z + ratio − 1) and
-    s = √((z − 1 − ratio)² − 4·ratio), are chosen by the sign of A so that no cancellation occurs
+    s = √((z − 1 − ratio)² − 4·ratio) = √((z − λ₊)(z − λ₋)), are chosen by the sign of A so that no cancellation occurs
     (the naive form loses all digits as z → 0⁻ when ratio < 1).
     """
     z = _check_negative(z)
     A = -(z + ratio - 1.0)
-    s = np.sqrt((z - 1.0 - ratio) ** 2 - 4.0 * ratio)
+    # (z − 1 − ratio)² − 4·ratio = (z − λ₊)(z − λ₋), λ± = (1 ± √ratio)²: the product form has no
+    # cancellation near z = 0 when ratio = 1.
+    r = np.sqrt(ratio)
+    s = np.sqrt((z - (1.0 + r) ** 2) * (z - (1.0 - r) ** 2))
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.where(A >= 0, 2.0 / (A + s), (A - s) / (2.0 * ratio * z))
     return out[()] if out.ndim == 0 else out
