@@ -1,0 +1,399 @@
+"""Monte Carlo of the one-step protocol of Ba et al. (spec ``one-step-ge.md`` §1 and §7), exactly.
+
+Per seed:
+
+1. W0 ∈ R^{d×N} iid N(0, 1/d), a iid N(0, 1/N) frozen, β* uniform unit vector (N = round(ψ2 d)).
+2. Batch 1: X (n×d, n = round(ψ1 d)), y = σ*(Xβ*) + σ_ε ξ.
+3. Exact gradient step W1 = W0 − η√N ∇_W L (:func:`validation.networks.one_step_gradient`).
+4. Independent batch 2 (X̃, ỹ) of n2 samples (n2 = n, or round(psi1_readout·d)), noisy labels.
+5. Ridge â = (ΦᵀΦ + (n2 λ/N) I)^{-1} Φᵀ ỹ, Φ = σ(X̃W1)/√N (:func:`validation.readout.fit_ridge`).
+6. Risk E_x(f̂(x) − f*(x))² against the noise-free teacher on n_test fresh Gaussian points,
+   evaluated in chunks; train error (1/n2)‖ỹ − Φâ‖²; the measured spike ‖W1 − W0‖_op and the
+   alignment ⟨û, β*⟩² of its top left singular vector (spec §2).
+
+With ``features="gaussian-equivalent"`` step 5–6 use (μ0 + μ1 X̃W1 + μ* Z)/√N, Z iid N(0, 1) (a
+fresh Z for every training and test point; spec §7 last paragraph, §4.1), the μ's from
+:func:`asymptotics.hermite.hermite_constants` of the student.
+
+Random streams: each seed s gives ``SeedSequence(s).spawn(5)`` → independent generators for
+(network + batch 1, batch 2, test inputs, GE noise of batch 2, GE noise of the test points).  So
+the "network" and "gaussian-equivalent" runs of a seed share W0, a, β*, W1, X̃, ỹ and the test
+inputs, and changing n_test or the chunk size changes nothing else.  No global random state.
+
+>>> from asymptotics.settings import OneStep
+>>> s = OneStep(student="tanh", teacher="tanh", psi1=2, psi2=1, lam=1e-2, eta=1, noise=0.1)
+>>> sim = simulate_one_step(s, d=40, seeds=2, n_test=2000)
+>>> len(sim.per_seed), sim.d, sim.seeds
+(2, 40, (0, 1))
+>>> sorted(sim.to_dict())[:4]
+['chunk_size', 'd', 'features', 'n_test']
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from numbers import Integral
+from typing import Sequence
+
+import numpy as np
+
+from asymptotics.activations import Activation
+from asymptotics.errors import InvalidParameterError
+from asymptotics.settings import OneStep, check_positive
+
+from .data import (
+    check_all_finite,
+    check_int,
+    gaussian_inputs,
+    sample_batch,
+    spawn_generators,
+    teacher_labels,
+)
+from .networks import OneStepNetwork, auto_chunk_rows, one_step_sizes, sample_one_step
+from .readout import fit_ridge
+
+__all__ = [
+    "FEATURES",
+    "GEConstants",
+    "OneStepSimulation",
+    "SeedRecord",
+    "features_matrix",
+    "ge_constants",
+    "normalize_seeds",
+    "simulate_one_step",
+    "simulate_seed",
+    "estimate_risk",
+]
+
+#: Feature maps of the readout: the real network, or its Gaussian equivalent (spec §4.1, §7).
+FEATURES = ("network", "gaussian-equivalent")
+
+# Order matters: a stream is the i-th child of SeedSequence(seed) (see data.spawn_generators).
+_STREAMS = ("network", "readout", "test", "ge-readout", "ge-test")
+
+
+@dataclass(frozen=True)
+class GEConstants:
+    """Student constants used by the Gaussian-equivalent features: μ0, μ1, μ* (spec README)."""
+
+    mu0: float
+    mu1: float
+    mu_star: float
+
+
+def ge_constants(student: Activation) -> GEConstants:
+    """μ0, μ1, μ* of the student from :func:`asymptotics.hermite.hermite_constants`."""
+    from asymptotics.hermite import hermite_constants  # imported lazily: only GE runs need it
+
+    h = hermite_constants(student)
+    return GEConstants(mu0=float(h.mu0), mu1=float(h.mu1), mu_star=float(h.mu_star))
+
+
+def features_matrix(
+    X: np.ndarray,
+    W: np.ndarray,
+    student: Activation,
+    ge: GEConstants | None = None,
+    rng: np.random.Generator | None = None,
+) -> np.ndarray:
+    """Readout features of the rows of X (spec §1 and §7).
+
+    ``ge is None``: Φ = σ(XW)/√N (the network).  Otherwise Φ = (μ0 + μ1 XW + μ* Z)/√N with
+    Z ∈ R^{rows×N} iid N(0, 1) drawn from ``rng`` (the Gaussian-equivalent model).
+    """
+    N = W.shape[1]
+    pre = X @ W
+    if ge is None:
+        out = student.fn(pre)
+    else:
+        if rng is None:
+            raise InvalidParameterError("Gaussian-equivalent features need an rng for Z")
+        out = pre
+        out *= ge.mu1
+        out += ge.mu0
+        out += ge.mu_star * rng.standard_normal(pre.shape)
+    out /= math.sqrt(N)
+    return out
+
+
+def estimate_risk(
+    W1: np.ndarray,
+    coef: np.ndarray,
+    beta: np.ndarray,
+    student: Activation,
+    teacher: Activation,
+    n_test: int,
+    rng: np.random.Generator,
+    chunk_size: int | None = None,
+    ge: GEConstants | None = None,
+    ge_rng: np.random.Generator | None = None,
+) -> float:
+    """Monte Carlo E_x (f̂(x) − σ*(⟨β*, x⟩))² over n_test fresh x ~ N(0, I_d) (spec §7 step 6).
+
+    f̂(x) = φ(x)ᵀ â with φ from :func:`features_matrix`; the target is noise-free.  The points are
+    drawn and evaluated ``chunk_size`` rows at a time; since consecutive draws from one generator
+    concatenate, the result does not depend on the chunk size (up to summation rounding).
+    """
+    n_test = check_int("n_test", n_test, 1, "the number of test points")
+    d, N = W1.shape
+    rows = auto_chunk_rows(N, chunk_size)
+    total = 0.0
+    for s in range(0, n_test, rows):
+        m = min(rows, n_test - s)
+        Xt = gaussian_inputs(m, d, rng)
+        err = features_matrix(Xt, W1, student, ge, ge_rng) @ coef - teacher_labels(Xt, beta, teacher)
+        total += float(err @ err)
+    risk = total / n_test
+    check_all_finite("test risk", risk, "the predictor or the teacher overflowed")
+    return risk
+
+
+@dataclass(frozen=True)
+class SeedRecord:
+    """Result of one seed of :func:`simulate_one_step`.
+
+    Attributes
+    ----------
+    seed : int
+    risk : float
+        E_x(f̂ − f*)² on the test points (noise-free target).
+    train_error : float
+        (1/n_readout)‖ỹ − Φâ‖² on the noisy batch-2 labels.
+    spike_norm : float
+        ‖W1 − W0‖_op.
+    alignment2 : float
+        ⟨û, β*⟩² (NaN when η = 0: no spike direction; ``to_dict`` writes it as ``None``).
+    d, N, n, n_readout : int
+        Input dimension, width, batch-1 size, batch-2 size.
+    """
+
+    seed: int
+    risk: float
+    train_error: float
+    spike_norm: float
+    alignment2: float
+    d: int
+    N: int
+    n: int
+    n_readout: int
+
+    def to_dict(self) -> dict:
+        return {
+            "seed": self.seed,
+            "risk": self.risk,
+            "train_error": self.train_error,
+            "spike_norm": self.spike_norm,
+            "alignment2": None if math.isnan(self.alignment2) else self.alignment2,
+            "d": self.d,
+            "N": self.N,
+            "n": self.n,
+            "n_readout": self.n_readout,
+        }
+
+
+def _mean_sem(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and standard error std(ddof=1)/√K; the SEM is 0.0 for K = 1 (no spread measurable)."""
+    v = np.asarray(values, dtype=float)
+    if v.size == 1:
+        return float(v[0]), 0.0
+    return float(v.mean()), float(v.std(ddof=1) / math.sqrt(v.size))
+
+
+@dataclass(frozen=True)
+class OneStepSimulation:
+    """Monte Carlo of the one-step protocol over several seeds (spec §7).
+
+    ``risk_sem`` / ``train_error_sem`` are std(ddof=1)/√K over the K seeds, and 0.0 when K = 1
+    (a single seed measures no spread; do not read 0.0 as "exact").
+    """
+
+    setting: OneStep
+    d: int
+    seeds: tuple[int, ...]
+    per_seed: tuple[SeedRecord, ...] = field(repr=False)
+    risk_mean: float
+    risk_sem: float
+    train_error_mean: float
+    train_error_sem: float
+    n_test: int
+    psi1_readout: float | None
+    features: str
+    chunk_size: int | None = None
+
+    def to_dict(self) -> dict:
+        """JSON-friendly summary (plain floats, ints, lists, dicts; NaN alignment → None)."""
+        return {
+            "risk_mean": self.risk_mean,
+            "risk_sem": self.risk_sem,
+            "train_error_mean": self.train_error_mean,
+            "train_error_sem": self.train_error_sem,
+            "d": self.d,
+            "seeds": list(self.seeds),
+            "per_seed": [r.to_dict() for r in self.per_seed],
+            "setting": self.setting.to_dict(),
+            "n_test": self.n_test,
+            "psi1_readout": self.psi1_readout,
+            "features": self.features,
+            "chunk_size": self.chunk_size,
+        }
+
+
+def normalize_seeds(seeds: Sequence[int] | int) -> tuple[int, ...]:
+    """An int K means seeds 0..K−1; a sequence must hold distinct non-negative ints."""
+    if isinstance(seeds, Integral) and not isinstance(seeds, bool):
+        k = check_int("seeds", seeds, 1, "number of seeds")
+        return tuple(range(k))
+    try:
+        out = tuple(check_int("seed", s, 0, "a random seed") for s in seeds)
+    except TypeError:
+        raise InvalidParameterError(
+            f"seeds must be an int K (seeds 0..K-1) or a sequence of ints, got {seeds!r}"
+        ) from None
+    if not out:
+        raise InvalidParameterError("seeds must not be empty")
+    if len(set(out)) != len(out):
+        raise InvalidParameterError(f"seeds must be distinct, got {out}")
+    return out
+
+
+def _readout_size(setting: OneStep, d: int, psi1_readout: float | None) -> int:
+    if psi1_readout is None:
+        return one_step_sizes(setting, d)[1]
+    n2 = int(round(psi1_readout * d))
+    if n2 < 1:
+        raise InvalidParameterError(f"readout batch round(psi1_readout*d) = {n2} < 1")
+    return n2
+
+
+def simulate_seed(
+    setting: OneStep,
+    d: int,
+    seed: int,
+    n_test: int = 20000,
+    psi1_readout: float | None = None,
+    features: str = "network",
+    chunk_size: int | None = None,
+    network: OneStepNetwork | None = None,
+) -> SeedRecord:
+    """One seed of the protocol (spec §7 steps 1–6); see the module docstring for the streams.
+
+    ``network`` may pass an already sampled :func:`sample_one_step` result for this seed (it must
+    come from the seed's ``"network"`` stream for the record to be reproducible).
+    """
+    rngs = spawn_generators(seed, _STREAMS)
+    if network is None:
+        network = sample_one_step(setting, d, rngs["network"], chunk_size=chunk_size)
+    ge = ge_constants(setting.student) if features == "gaussian-equivalent" else None
+    n2 = _readout_size(setting, d, psi1_readout)
+
+    batch2 = sample_batch(n2, network.beta, setting.teacher, setting.noise, rngs["readout"])
+    Phi = features_matrix(batch2.X, network.W1, setting.student, ge, rngs["ge-readout"])
+    check_all_finite("readout features", Phi, f"the learning rate eta={setting.eta} may be too large")
+    fit = fit_ridge(Phi, batch2.y, setting.lam)
+    del Phi
+    risk = estimate_risk(
+        network.W1, fit.coef, network.beta, setting.student, setting.teacher,
+        n_test, rngs["test"], chunk_size, ge, rngs["ge-test"],
+    )
+    spike = network.spike()
+    return SeedRecord(
+        seed=int(seed),
+        risk=risk,
+        train_error=fit.train_error,
+        spike_norm=spike.norm,
+        alignment2=spike.alignment2,
+        d=network.d,
+        N=network.N,
+        n=network.n,
+        n_readout=n2,
+    )
+
+
+def simulate_one_step(
+    setting: OneStep,
+    d: int,
+    seeds: Sequence[int] | int,
+    n_test: int = 20000,
+    psi1_readout: float | None = None,
+    features: str = "network",
+    chunk_size: int | None = None,
+    progress: bool = False,
+) -> OneStepSimulation:
+    """Monte Carlo of the one-step protocol (spec ``one-step-ge.md`` §7), mean ± SEM over seeds.
+
+    Parameters
+    ----------
+    setting : OneStep
+        Student, teacher, ψ1, ψ2, λ, η, σ_ε.
+    d : int
+        Input dimension ≥ 2; N = round(ψ2 d), n = round(ψ1 d).
+    seeds : int or sequence of int
+        K → seeds 0..K−1; or explicit distinct non-negative seeds.
+    n_test : int
+        Fresh Gaussian test points per seed (> 0).
+    psi1_readout : float, optional
+        Batch-2 ratio n2/d; default ψ1 (n2 = n, as in the paper).
+    features : {"network", "gaussian-equivalent"}
+        Readout features: σ(X̃W1)/√N, or (μ0 + μ1 X̃W1 + μ* Z)/√N.
+    chunk_size : int, optional
+        Rows evaluated at once in the gradient and the test risk (default: ~32 MB temporaries).
+    progress : bool
+        Print one line per seed to stderr.
+
+    Returns
+    -------
+    OneStepSimulation
+
+    Raises
+    ------
+    InvalidParameterError
+        Bad d, seeds, n_test, psi1_readout, features or chunk_size.
+    NonFiniteError
+        A NaN / inf appeared (e.g. overflow at a huge η); never returns NaN risks.
+    """
+    if not isinstance(setting, OneStep):
+        raise InvalidParameterError(f"setting must be a OneStep, got {type(setting).__name__}")
+    d = check_int("d", d, 2, "the input dimension")
+    seeds = normalize_seeds(seeds)
+    n_test = check_int("n_test", n_test, 1, "the number of test points")
+    if psi1_readout is not None:
+        psi1_readout = check_positive("psi1_readout", psi1_readout, "the readout sample ratio")
+    if features not in FEATURES:
+        raise InvalidParameterError(f"features must be one of {FEATURES}, got {features!r}")
+    if chunk_size is not None:
+        chunk_size = check_int("chunk_size", chunk_size, 1, "rows evaluated at once")
+    one_step_sizes(setting, d)
+    _readout_size(setting, d, psi1_readout)
+
+    records = []
+    for seed in seeds:
+        t0 = time.perf_counter()
+        rec = simulate_seed(setting, d, seed, n_test, psi1_readout, features, chunk_size)
+        records.append(rec)
+        if progress:
+            print(
+                f"[simulate_one_step d={d}] seed {seed}: risk={rec.risk:.5g} "
+                f"train={rec.train_error:.5g} spike={rec.spike_norm:.4g} "
+                f"align2={rec.alignment2:.4g} ({time.perf_counter() - t0:.2f}s)",
+                file=sys.stderr,
+                flush=True,
+            )
+    risk_mean, risk_sem = _mean_sem([r.risk for r in records])
+    tr_mean, tr_sem = _mean_sem([r.train_error for r in records])
+    return OneStepSimulation(
+        setting=setting,
+        d=d,
+        seeds=seeds,
+        per_seed=tuple(records),
+        risk_mean=risk_mean,
+        risk_sem=risk_sem,
+        train_error_mean=tr_mean,
+        train_error_sem=tr_sem,
+        n_test=n_test,
+        psi1_readout=psi1_readout,
+        features=features,
+        chunk_size=chunk_size,
+    )
