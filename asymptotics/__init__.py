@@ -1,0 +1,43 @@
+"""High-dimensional asymptotics of two-layer networks after one gradient step.
+
+Pure theory: settings in, frozen result dataclasses out (no simulation, no plotting, no I/O).
+
+>>> from asymptotics import OneStep, one_step_risk
+>>> round(one_step_risk(OneStep("tanh", "tanh", psi1=2, psi2=2, lam=1e-2, eta=2, noise=0.1)).risk, 4)
+0.1178
+"""
+
+__version__ = "0.1.0"
+
+from .activations import Activation, REGISTRY_NAMES, get_activation
+from .errors import (
+    ActivationError,
+    AsymptoticsError,
+    ConvergenceError,
+    DegenerateActivationError,
+    InvalidParameterError,
+    RootFindingError,
+    UnknownActivationError,
+)
+from .hermite import HermiteCoefficients, HermiteConstants, hermite_coefficients, hermite_constants
+from .onestep import (
+    LargeStepLimit,
+    OneStepRisk,
+    kernel_lower_bound,
+    large_step_limit,
+    one_step_curve,
+    one_step_risk,
+    one_step_risk_on_weights,
+    rf_risk,
+    spike,
+)
+from .settings import OneStep
+
+__all__ = [
+    "Activation", "REGISTRY_NAMES", "get_activation",
+    "AsymptoticsError", "ActivationError", "ConvergenceError", "DegenerateActivationError",
+    "InvalidParameterError", "RootFindingError", "UnknownActivationError",
+    "HermiteCoefficients", "HermiteConstants", "hermite_coefficients", "hermite_constants",
+    "LargeStepLimit", "OneStepRisk", "kernel_lower_bound", "large_step_limit", "one_step_curve",
+    "one_step_risk", "one_step_risk_on_weights", "rf_risk", "spike", "OneStep",
+]

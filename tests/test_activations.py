@@ -1,0 +1,57 @@
+"""Activation registry, expression parsing and the square-integrability check."""
+
+import numpy as np
+import pytest
+
+from asymptotics.activations import REGISTRY_NAMES, get_activation
+from asymptotics.errors import ActivationError, UnknownActivationError
+
+REQUIRED = ["linear", "tanh", "erf", "relu", "softplus", "sigmoid", "gelu", "silu", "sin", "cos",
+            "sign", "abs", "he1", "he2", "he3", "he4", "he5", "he6"]
+
+
+def test_registry_has_required_names():
+    assert set(REQUIRED) <= set(REGISTRY_NAMES)
+
+
+@pytest.mark.parametrize("name", REQUIRED)
+def test_numpy_matches_sympy_and_derivative(name):
+    act = get_activation(name)
+    x = np.linspace(-3.3, 3.1, 41)  # avoids the kink at 0 exactly
+    expr_vals = get_activation(str(act.expr)).fn(x) if name not in ("sign",) else np.sign(x)
+    np.testing.assert_allclose(act(x), expr_vals, rtol=1e-12, atol=1e-12)
+    h = 1e-6
+    fd = (act(x + h) - act(x - h)) / (2 * h)
+    np.testing.assert_allclose(act.derivative(x), fd, rtol=1e-6, atol=1e-6)
+
+
+def test_expression_and_centered():
+    act = get_activation("tanh(z) + 0.1*z**2")
+    assert act(1.0) == pytest.approx(np.tanh(1.0) + 0.1)
+    assert act.derivative(1.0) == pytest.approx(1 - np.tanh(1.0) ** 2 + 0.2)
+    c = get_activation("centered:relu")
+    assert c(0.0) == pytest.approx(-1 / np.sqrt(2 * np.pi))
+    assert get_activation("relu(z) - 1/sqrt(2*pi)")(2.0) == pytest.approx(c(2.0))
+
+
+def test_overflow_safe_registry():
+    x = np.array([-800.0, 800.0])
+    for name in ("softplus", "sigmoid", "silu", "gelu", "tanh"):
+        assert np.all(np.isfinite(get_activation(name)(x)))
+
+
+@pytest.mark.parametrize("bad", ["exp(z**2)", "exp(z**2/4)", "1/z", "1/sqrt(abs(z))"])
+def test_not_square_integrable(bad):
+    with pytest.raises(ActivationError, match="square-integrable"):
+        get_activation(bad)
+
+
+@pytest.mark.parametrize("ok", ["exp(z**2/5)", "log(abs(z))", "abs(z)**(-0.25)", "sign(z)*z**2"])
+def test_square_integrable_accepted(ok):
+    get_activation(ok)
+
+
+@pytest.mark.parametrize("bad", ["foo", "x + 1", "tanh(", "", "   "])
+def test_unknown_or_unparsable(bad):
+    with pytest.raises(UnknownActivationError):
+        get_activation(bad)
