@@ -1,0 +1,856 @@
+"""Hermite coefficients of activations: exact (sympy), high precision (mpmath) and float64.
+
+Conventions (``spec/README.md``, "Conventions"): probabilists' Hermite polynomials He_k with
+E[He_j(z) He_k(z)] = k! δ_jk for z ~ N(0, 1), and orthonormal coefficients
+
+    c_k = E[f(z) He_k(z)] / √(k!),        so that  ‖f‖² = E f(z)² = Σ_k c_k².
+
+Named constants (Ba et al. 2022 eq. 2.2; ``spec/one-step-ge.md``): μ0 = c_0, μ1 = c_1 = E[z f(z)],
+μ* = √(‖f‖² − μ0² − μ1²) (written μ2 in Ba et al.).  Shifted coefficients of the conditional
+Gaussian equivalence (Cui et al. 2024; ``spec/spiked-rf.md`` §2):
+
+    μ0(s) = E f(s + √c z),   μ1(s) = E[z f(s + √c z)] / √c,   μ*(s)² = E f(s + √c z)² − μ0(s)² − c μ1(s)².
+
+Three routes compute c_k (the one used is reported in ``HermiteCoefficients.method``):
+
+``"float"``
+    Composite Gauss–Legendre quadrature against φ on [-L, L] with the activation's breakpoints as
+    panel edges (:func:`asymptotics.gaussian.gaussian_rule`), all k at once through the stable
+    normalized recurrence.  ~1e-15 absolute for the registry, k ≤ 12; used by the numerics.
+``"exact"``
+    Closed forms, tried in this order: polynomials (direct Hermite projection of the monomials,
+    z^m = Σ_k m!/(k! j! 2^j) He_k with m = k + 2j); piecewise polynomials in z > 0 / z < 0 (relu, abs,
+    sign: half-line Gaussian moments); in a time-limited subprocess, parity (odd / even parts),
+    sums of z^m·exp(a z + b z²) (sin, cos, exp, sinh, ...: Gaussian moments with a shifted mean),
+    Stein's identity E[f He_k] = E[f^{(j)} He_{k−j}] when a derivative f^{(j)} is of that form
+    (erf: j = 1, gelu: j = 2), and finally ``sympy.integrate``.  A symbolic result is accepted only
+    if it is finite, real, free of unevaluated integrals, and agrees with the float path.
+``"mpmath"``
+    Composite Gauss–Legendre at ``digits + 10`` working digits, split at the breakpoints, all k in
+    one pass; the error estimate is the difference between two panel refinements.  Used for the
+    coefficients the exact route does not deliver (tanh, softplus, ...).
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import threading
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Sequence
+
+import mpmath
+import numpy as np
+import sympy
+
+from .activations import Activation, get_activation, z
+from .errors import ActivationError, InvalidParameterError
+from .gaussian import (
+    DEFAULT_CUTOFF,
+    DEFAULT_PANEL_ORDER,
+    gaussian_rule,
+    normalized_hermite,
+    shifted_gaussian_expectation,
+)
+
+__all__ = [
+    "HermiteCoefficients",
+    "HermiteConstants",
+    "ShiftedCoefficients",
+    "hermite_coefficients",
+    "hermite_constants",
+    "shifted_moments",
+    "shifted_coefficients",
+    "activation_breakpoints",
+    "DEFAULT_TIME_BUDGET",
+]
+
+#: Default wall-clock budget (seconds) of the symbolic subprocess in :func:`hermite_coefficients`.
+DEFAULT_TIME_BUDGET = 5.0
+#: Digits used by ``method="exact"`` / ``"mpmath"`` when ``digits`` is not given.
+DEFAULT_DIGITS = 30
+_GUARD_DIGITS = 10
+_METHODS = ("auto", "exact", "mpmath", "float")
+
+
+# --------------------------------------------------------------------------------------------
+# validation helpers
+
+
+def _check_order(order) -> int:
+    if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 0:
+        raise InvalidParameterError(f"order must be a non-negative integer, got {order!r}")
+    return int(order)
+
+
+def _check_digits(digits) -> int | None:
+    if digits is None:
+        return None
+    if isinstance(digits, bool) or not isinstance(digits, (int, np.integer)) or digits < 1:
+        raise InvalidParameterError(f"digits must be a positive integer (or None), got {digits!r}")
+    return int(digits)
+
+
+def _check_scale(c) -> float:
+    try:
+        c = float(c)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(f"scale c must be a positive number, got {c!r}") from None
+    if not math.isfinite(c) or c <= 0:
+        raise InvalidParameterError(f"scale c must be a positive finite number, got {c!r}")
+    return c
+
+
+# --------------------------------------------------------------------------------------------
+# breakpoints
+
+
+_KINK_TYPES = (sympy.Max, sympy.Min, sympy.Abs, sympy.sign, sympy.Heaviside)
+
+
+@lru_cache(maxsize=256)
+def _breakpoints_of_expr(expr: sympy.Expr) -> tuple[float, ...]:
+    candidates: list[sympy.Expr] = []
+    for atom in expr.atoms(*_KINK_TYPES):
+        if isinstance(atom, (sympy.Max, sympy.Min)):
+            args = atom.args
+            candidates += [args[i] - args[j] for i in range(len(args)) for j in range(i + 1, len(args))]
+        else:
+            candidates.append(atom.args[0])
+    for pw in expr.atoms(sympy.Piecewise):
+        for _, cond in pw.args:
+            for rel in getattr(cond, "atoms", lambda *_: set())(sympy.core.relational.Relational):
+                candidates.append(rel.lhs - rel.rhs)
+    points = {0.0}
+    for g in candidates:
+        try:
+            if not g.is_polynomial(z) or not g.has(z):
+                continue
+            poly = sympy.Poly(g, z)
+            if poly.degree() > 8:
+                continue
+            for r in poly.nroots(n=17):
+                if abs(sympy.im(r)) < 1e-12:
+                    points.add(float(sympy.re(r)))
+        except (sympy.PolynomialError, NotImplementedError, TypeError, ValueError):
+            continue
+    return tuple(sorted(points))
+
+
+def activation_breakpoints(f) -> tuple[float, ...]:
+    """Real points where f may fail to be smooth: zeros of the arguments of Max/Min/Abs/sign/
+    Heaviside and Piecewise conditions (polynomial arguments only), always including 0.
+
+    Quadrature panels are split there, so kinks and jumps never lie inside a panel.
+
+    >>> activation_breakpoints("relu"), activation_breakpoints("abs(z - 1) + tanh(z)")
+    ((0.0,), (0.0, 1.0))
+    """
+    return _breakpoints_of_expr(get_activation(f).expr)
+
+
+# --------------------------------------------------------------------------------------------
+# float path
+
+
+def _cutoff_for(act: Activation, order: int) -> float:
+    """Truncation L of the real line: tails of f·he_K·φ beyond L must be negligible in double."""
+    base = max(DEFAULT_CUTOFF, 2.0 * math.sqrt(order) + 9.0)
+    for L in (base, base + 5.0, base + 10.0, base + 20.0, base + 30.0):
+        with np.errstate(all="ignore"):
+            fv = np.abs(act.fn(np.array([-L, L])))
+        he = np.abs(normalized_hermite(np.array([L]), order)[-1, 0]) if order else 1.0
+        tail = float(np.max(fv)) * he * math.exp(-0.5 * L * L) * (L + 1.0)
+        if math.isfinite(tail) and tail < 1e-18:
+            return L
+    return L
+
+
+def _float_project(act: Activation, order: int, L: float, width: float, n: int) -> np.ndarray:
+    x, w = gaussian_rule(activation_breakpoints(act), cutoff=L, panel_width=width, order=n)
+    fv = np.asarray(act.fn(x), dtype=float)
+    if not np.all(np.isfinite(fv)):
+        raise ActivationError(
+            f"activation {act.name!r} is not finite at some quadrature node in [-{L:g}, {L:g}]"
+        )
+    he = normalized_hermite(x, order)
+    return he @ (w * fv)
+
+
+@lru_cache(maxsize=512)
+def _float_coefficients(act: Activation, order: int) -> tuple[np.ndarray, float]:
+    L = _cutoff_for(act, order)
+    fine = _float_project(act, order, L, 0.5, DEFAULT_PANEL_ORDER + 4)
+    coarse = _float_project(act, order, L, 1.0, DEFAULT_PANEL_ORDER)
+    if not np.all(np.isfinite(fine)):
+        raise ActivationError(f"Hermite coefficients of {act.name!r} are not finite")
+    scale = max(1.0, float(np.max(np.abs(fine))))
+    err = float(np.max(np.abs(fine - coarse))) + 4e-16 * scale * math.sqrt(order + 1)
+    fine.setflags(write=False)
+    return fine, err
+
+
+# --------------------------------------------------------------------------------------------
+# mpmath path
+
+
+@lru_cache(maxsize=32)
+def _gl_nodes(degree: int, dps: int) -> tuple[tuple, ...]:
+    """Gauss–Legendre nodes and weights on [-1, 1] at ``dps`` digits (3·2^(degree-1) nodes)."""
+    with mpmath.workdps(dps):
+        gl = mpmath.calculus.quadrature.GaussLegendre(mpmath.mp)
+        return tuple(gl.calc_nodes(degree, mpmath.mp.prec))
+
+
+def _mp_value(act: Activation, x) -> mpmath.mpf:
+    v = mpmath.mpmathify(act.mp(x))
+    if isinstance(v, mpmath.mpc):
+        if abs(v.imag) > mpmath.eps * (1 + abs(v.real)) * 100:
+            raise ActivationError(f"activation {act.name!r} is complex at z = {mpmath.nstr(x, 8)}")
+        v = v.real
+    return v
+
+
+def _mp_rule_sum(act: Activation, order: int, edges: list, degree: int, dps: int) -> list:
+    nodes = _gl_nodes(degree, dps)
+    # The recurrence he_k = a_k x he_{k-1} - b_k he_{k-2} (a_k = 1/√k, b_k = √((k-1)/k)) and the
+    # accumulation run in binary fixed point on Python integers (P fractional bits, P well above
+    # the working precision): ~10x faster than mpf arithmetic, with absolute error ~2^-P·|he_k|.
+    P = mpmath.mp.prec + 64
+    to_fixed = mpmath.libmp.to_fixed
+    one = 1 << P
+    a_k = [0] + [to_fixed((1 / mpmath.sqrt(k))._mpf_, P) for k in range(1, order + 1)]
+    b_k = [0] + [to_fixed(mpmath.sqrt(mpmath.mpf(k - 1) / k)._mpf_, P) for k in range(1, order + 1)]
+    sums = [0] * (order + 1)
+    inv_sqrt_2pi = 1 / mpmath.sqrt(2 * mpmath.pi)
+    exp = mpmath.exp
+    for a, b in zip(edges[:-1], edges[1:]):
+        half = (b - a) / 2
+        mid = (b + a) / 2
+        scale = half * inv_sqrt_2pi
+        for t, w in nodes:
+            x = mid + half * t
+            base = to_fixed((scale * w * exp(-x * x / 2) * _mp_value(act, x))._mpf_, P)
+            X = to_fixed(x._mpf_, P)
+            sums[0] += base
+            hm, h = 0, one
+            for k in range(1, order + 1):
+                hm, h = h, (a_k[k] * ((X * h) >> P) - b_k[k] * hm) >> P
+                sums[k] += (base * h) >> P
+    return [mpmath.mpf((v, -P)) for v in sums]
+
+
+def _mp_edges(breakpoints, L, width) -> list:
+    n = int(math.ceil(2 * L / width))
+    edges = {mpmath.mpf(-L) + i * mpmath.mpf(2 * L) / n for i in range(n + 1)}
+    edges |= {mpmath.mpf(b) for b in breakpoints if -L < b < L}
+    return sorted(edges)
+
+
+@lru_cache(maxsize=256)
+def _mp_coefficients(act: Activation, order: int, digits: int) -> tuple[tuple, mpmath.mpf]:
+    """c_0..c_order at ``digits`` significant digits (absolute), with an error estimate."""
+    dps = digits + _GUARD_DIGITS
+    with mpmath.workdps(dps):
+        # truncation: φ(L)·|f(±L)|·|he_K(L)| below 10^-dps
+        L = math.sqrt(2 * dps * math.log(10))
+        for _ in range(200):
+            tail = max(abs(_mp_value(act, mpmath.mpf(sg * L))) for sg in (-1, 1))
+            tail *= mpmath.npdf(L) * (1 + mpmath.mpf(L)) ** order / mpmath.sqrt(mpmath.factorial(order))
+            if tail * (L + 1) < mpmath.mpf(10) ** (-dps):
+                break
+            L += 1.0
+        degree = 4 if dps <= 30 else 5 if dps <= 60 else 6 if dps <= 120 else 7
+        bps = activation_breakpoints(act)
+        width = 2.0
+        prev = _mp_rule_sum(act, order, _mp_edges(bps, L, width), degree, dps)
+        tol = mpmath.mpf(10) ** (-(digits + 2))
+        for _ in range(4):
+            width /= 2
+            cur = _mp_rule_sum(act, order, _mp_edges(bps, L, width), degree, dps)
+            err = max(abs(a - b) for a, b in zip(cur, prev))
+            scale = max([mpmath.mpf(1)] + [abs(v) for v in cur])
+            prev = cur
+            if err <= tol * scale:
+                break
+        if not all(mpmath.isfinite(v) for v in cur):
+            raise ActivationError(f"Hermite coefficients of {act.name!r} are not finite")
+        err = err + mpmath.mpf(10) ** (-dps) * scale
+        return tuple(+v for v in cur), +err
+
+
+# --------------------------------------------------------------------------------------------
+# exact path
+
+
+def _half_moment(m: int) -> sympy.Expr:
+    """E[z^m 1{z > 0}] for z ~ N(0, 1)."""
+    if m % 2 == 0:
+        return sympy.factorial2(m - 1) / 2 if m > 0 else sympy.Rational(1, 2)
+    j = (m - 1) // 2
+    return sympy.Integer(2) ** j * sympy.factorial(j) / sympy.sqrt(2 * sympy.pi)
+
+
+def _full_moment(m: int) -> sympy.Expr:
+    return sympy.factorial2(m - 1) if m % 2 == 0 else sympy.Integer(0)
+
+
+def _project_polynomial(expr: sympy.Expr, var: sympy.Symbol, k: int, moment) -> sympy.Expr:
+    """E[p(z) He_k(z) w(z)] for polynomial p, with monomial moments ``moment(m)``."""
+    prod = sympy.Poly(sympy.expand(expr * sympy.hermite_prob(k, var)), var)
+    return sum((coef * moment(m) for (m,), coef in prod.terms()), sympy.Integer(0))
+
+
+def _exact_in_process(act: Activation, order: int) -> tuple[list, str | None]:
+    """Polynomial and half-line-polynomial closed forms: instant, no subprocess."""
+    expr = act.expr
+    if expr.is_polynomial(z):
+        vals = [
+            sympy.simplify(_project_polynomial(expr, z, k, _full_moment) / sympy.sqrt(sympy.factorial(k)))
+            for k in range(order + 1)
+        ]
+        return vals, "polynomial"
+    zp = sympy.Symbol("zp", positive=True)
+    # parity by plain expansion (cheap; the worker tries harder with simplify)
+    fneg = expr.subs(z, -z)
+    zero_parity = [sympy.expand(expr + fneg) == 0, sympy.expand(expr - fneg) == 0]  # odd, even
+    fp = expr.subs(z, zp)
+    fm = expr.subs(z, -zp)
+    if fp.is_polynomial(zp) and fm.is_polynomial(zp):
+        vals = []
+        for k in range(order + 1):
+            plus = _project_polynomial(fp, zp, k, _half_moment)
+            # E[p(z) He_k(z) 1{z<0}] = E[p(-z) He_k(-z) 1{z>0}]
+            minus = _project_polynomial(fm * (-1) ** k, zp, k, _half_moment)
+            vals.append(sympy.simplify((plus + minus) / sympy.sqrt(sympy.factorial(k))))
+        return vals, "half-line"
+    vals = [None] * (order + 1)
+    for k in range(order + 1):
+        if zero_parity[0] and k % 2 == 0 or zero_parity[1] and k % 2 == 1:
+            vals[k] = sympy.Integer(0)
+    return vals, "parity"
+
+
+# -- subprocess worker ----------------------------------------------------------------------
+
+
+def _gaussian_exp_moment(m: int, a: sympy.Expr, b: sympy.Expr) -> sympy.Expr:
+    """E[z^m exp(a z + b z²)] for z ~ N(0,1), Re b < 1/2: β^{-1/2} e^{a²/2β} M_m(a/β, 1/β), β = 1-2b."""
+    beta = 1 - 2 * b
+    mu, v = a / beta, 1 / beta
+    moments = [sympy.Integer(1), mu]
+    for j in range(2, m + 1):
+        moments.append(sympy.expand(mu * moments[j - 1] + (j - 1) * v * moments[j - 2]))
+    return sympy.exp(a * a / (2 * beta)) / sympy.sqrt(beta) * moments[m]
+
+
+def _exp_class_terms(expr: sympy.Expr):
+    """Write expr as Σ coeff·z^m·exp(a z + b z²); None if it is not of that form."""
+    g = sympy.expand(sympy.powsimp(sympy.expand(expr.rewrite(sympy.exp)), combine="exp"))
+    terms = []
+    for term in sympy.Add.make_args(g):
+        coeff, m, exponent = sympy.Integer(1), 0, sympy.Integer(0)
+        for factor in sympy.Mul.make_args(term):
+            if not factor.has(z):
+                coeff *= factor
+            elif factor == z:
+                m += 1
+            elif factor.is_Pow and factor.base == z and factor.exp.is_Integer and factor.exp > 0:
+                m += int(factor.exp)
+            elif isinstance(factor, sympy.exp) or (factor.is_Pow and factor.base == sympy.E):
+                exponent += factor.exp if factor.is_Pow else factor.args[0]
+            else:
+                return None
+        exponent = sympy.expand(exponent)
+        if not exponent.is_polynomial(z):
+            return None
+        p = sympy.Poly(exponent, z)
+        if p.degree() > 2:
+            return None
+        cs = p.all_coeffs()[::-1] + [0, 0, 0]
+        c0, a, b = sympy.sympify(cs[0]), sympy.sympify(cs[1]), sympy.sympify(cs[2])
+        bre = complex(sympy.N(b))
+        if abs(bre.imag) > 0 or bre.real >= 0.5:
+            return None
+        terms.append((coeff * sympy.exp(c0), m, a, b))
+    return terms
+
+
+def _exp_class_projection(terms, k: int) -> sympy.Expr:
+    hk = sympy.Poly(sympy.hermite_prob(k, z), z)
+    total = sympy.Integer(0)
+    for coeff, m, a, b in terms:
+        for (j,), hc in hk.terms():
+            total += coeff * hc * _gaussian_exp_moment(m + j, a, b)
+    return total
+
+
+def _clean(expr: sympy.Expr) -> sympy.Expr:
+    return sympy.simplify(sympy.expand_complex(sympy.expand(expr)))
+
+
+_NONSMOOTH = (sympy.Max, sympy.Min, sympy.Abs, sympy.sign, sympy.Heaviside, sympy.Piecewise,
+              sympy.DiracDelta, sympy.floor, sympy.ceiling)
+
+
+def _worker(expr_srepr: str, order: int, ks: Sequence[int], conn) -> None:  # pragma: no cover (subprocess)
+    """Runs in a child process: send (k, srepr(exact), route) for every coefficient found."""
+    try:
+        expr = sympy.sympify(expr_srepr)
+        zz = [s for s in expr.free_symbols if s.name == "z"]
+        var = zz[0] if zz else z
+        expr = expr.subs(var, z)
+        remaining = list(ks)
+
+        def send(k, val, route):
+            conn.send((k, sympy.srepr(val), route))
+            remaining.remove(k)
+
+        # parity
+        fm = expr.subs(z, -z)
+        even = sympy.simplify((expr + fm) / 2)
+        odd = sympy.simplify((expr - fm) / 2)
+        parts = {0: even, 1: odd}
+        for k in list(remaining):
+            if parts[k % 2] == 0:
+                send(k, sympy.Integer(0), "parity")
+        # closed forms of each parity part (polynomial or exp-class), then Stein's identity
+        for p in (0, 1):
+            ks_p = [k for k in remaining if k % 2 == p]
+            if not ks_p:
+                continue
+            part = parts[p]
+            terms = _exp_class_terms(part)
+            if terms is not None:
+                for k in ks_p:
+                    send(k, _clean(_exp_class_projection(terms, k) / sympy.sqrt(sympy.factorial(k))), "gaussian-exp")
+                continue
+            if part.has(*_NONSMOOTH):
+                continue
+            for j in (1, 2, 3):
+                terms = _exp_class_terms(sympy.diff(part, z, j))
+                if terms is not None:
+                    for k in [k for k in ks_p if k >= j]:
+                        val = _exp_class_projection(terms, k - j) / sympy.sqrt(sympy.factorial(k))
+                        send(k, _clean(val), f"stein-derivative-{j}")
+                    break
+        # sympy.integrate for whatever is left (may be slow: the parent enforces the budget)
+        density = sympy.exp(-z**2 / 2) / sympy.sqrt(2 * sympy.pi)
+        for k in list(remaining):
+            val = sympy.integrate(
+                expr * sympy.hermite_prob(k, z) * density, (z, -sympy.oo, sympy.oo)
+            )
+            if val.has(sympy.Integral) or val.has(sympy.oo, sympy.zoo, sympy.nan):
+                continue
+            send(k, sympy.simplify(val / sympy.sqrt(sympy.factorial(k))), "sympy-integrate")
+    except Exception as exc:  # report and stop; the parent falls back to mpmath
+        try:
+            conn.send(("error", repr(exc), None))
+        except Exception:
+            pass
+    finally:
+        try:
+            conn.send(("done", None, None))
+        except Exception:
+            pass
+        conn.close()
+
+
+def _run_worker(expr: sympy.Expr, order: int, ks: Sequence[int], budget: float) -> dict:
+    """Run :func:`_worker` in a child process for at most ``budget`` seconds; kill it afterwards."""
+    methods = multiprocessing.get_all_start_methods()
+    start = "fork" if "fork" in methods and threading.active_count() == 1 else "spawn"
+    ctx = multiprocessing.get_context(start)
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_worker, args=(sympy.srepr(expr), order, list(ks), child), daemon=True)
+    results: dict = {}
+    deadline = time.monotonic() + budget
+    try:
+        proc.start()
+        child.close()
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not parent.poll(left):
+                break
+            try:
+                k, payload, route = parent.recv()
+            except EOFError:
+                break
+            if k == "done":
+                break
+            if k == "error":
+                continue
+            results[k] = (payload, route)
+    except OSError:  # cannot start processes here: no symbolic fallback
+        pass
+    finally:
+        if proc.is_alive():
+            proc.terminate()
+            proc.join(2.0)
+            if proc.is_alive():
+                proc.kill()
+        if proc.pid is not None:
+            proc.join(2.0)
+        parent.close()
+    return results
+
+
+def _accept(val: sympy.Expr, reference: float, tol: float) -> bool:
+    """A symbolic result is used only if finite, real, integral-free and equal to the float value."""
+    if val is None or val.has(sympy.Integral) or val.has(sympy.oo, -sympy.oo, sympy.zoo, sympy.nan):
+        return False
+    if val.free_symbols:
+        return False
+    try:
+        num = complex(sympy.N(val, 30))
+    except (TypeError, ValueError):
+        return False
+    if not (math.isfinite(num.real) and math.isfinite(num.imag)) or abs(num.imag) > 1e-25:
+        return False
+    return abs(num.real - reference) <= tol
+
+
+@lru_cache(maxsize=256)
+def _exact_coefficients(act: Activation, order: int, budget: float) -> tuple[tuple, tuple, float]:
+    """(exact values or None, routes or None, seconds spent) for k = 0..order."""
+    t0 = time.perf_counter()
+    if act.expr.has(sympy.Float):
+        # decimal literals ("0.1*z**2") are read as the exact decimals the user wrote
+        act = Activation(act.name, sympy.nsimplify(act.expr, rational=True), act.fn, act.dfn)
+    vals, route = _exact_in_process(act, order)
+    routes = [route if v is not None else None for v in vals]
+    missing = [k for k, v in enumerate(vals) if v is None]
+    if missing and budget > 0:
+        for k, (payload, r) in _run_worker(act.expr, order, missing, budget).items():
+            try:
+                vals[k] = sympy.sympify(payload)
+                routes[k] = r
+            except (sympy.SympifyError, SyntaxError, TypeError):
+                pass
+    ref, err = _float_coefficients(act, order)
+    for k in range(order + 1):
+        if vals[k] is not None:
+            vals[k] = sympy.sympify(vals[k]).subs(sympy.Symbol("zp", positive=True), z)
+            if not _accept(vals[k], float(ref[k]), 1e-9 * max(1.0, abs(float(ref[k]))) + 10 * err):
+                vals[k], routes[k] = None, None
+    return tuple(vals), tuple(routes), time.perf_counter() - t0
+
+
+# --------------------------------------------------------------------------------------------
+# public: coefficients
+
+
+@dataclass(frozen=True)
+class HermiteCoefficients:
+    """Orthonormal Hermite coefficients c_k = E[f(z) He_k(z)]/√(k!), k = 0..order.
+
+    Attributes
+    ----------
+    activation : str
+        Name of the activation.
+    order : int
+        Highest k; ``coefficients`` has ``order + 1`` entries.
+    coefficients : tuple of float
+        c_0..c_order as floats (rounded from the precise values when those exist).
+    method : str
+        ``"float"``, ``"exact"`` (every c_k in closed form) or ``"mpmath"`` (at least one c_k by
+        high-precision quadrature; see ``routes``).
+    error_estimate : float
+        Estimated max absolute error over k (0 for an all-exact result; float rounding aside).
+    digits : int or None
+        Requested significant digits (None for the float path).
+    exact : tuple or None
+        sympy closed forms (None entries where none was found); None on the float path.
+    values : tuple or None
+        mpmath values at ``digits + 10`` working digits; None on the float path.
+    routes : tuple of str
+        Per-k route: "float", "mpmath", "polynomial", "half-line", "parity", "gaussian-exp",
+        "stein-derivative-j" or "sympy-integrate".
+    seconds : float
+        Wall-clock time of this call (small when served from the per-process cache).
+    """
+
+    activation: str
+    order: int
+    coefficients: tuple
+    method: str
+    error_estimate: float
+    digits: int | None = None
+    exact: tuple | None = field(default=None, repr=False)
+    values: tuple | None = field(default=None, repr=False)
+    routes: tuple = field(default=(), repr=False)
+    seconds: float = field(default=0.0, repr=False, compare=False)
+
+    def norm2_partial(self) -> float:
+        """Σ_k c_k² (→ ‖f‖² as order → ∞, Parseval)."""
+        return float(sum(c * c for c in self.coefficients))
+
+    def to_dict(self) -> dict:
+        """JSON-friendly dict; with ``digits`` the numbers are decimal strings of that many digits."""
+        if self.digits is not None and self.values is not None:
+            coeffs = [
+                mpmath.nstr(v, self.digits, strip_zeros=False, min_fixed=-5, max_fixed=5) if v != 0 else "0"
+                for v in self.values
+            ]
+            err = mpmath.nstr(mpmath.mpf(self.error_estimate), 3)
+        elif self.digits is not None:
+            coeffs = [f"{c:.{self.digits}g}" for c in self.coefficients]
+            err = f"{self.error_estimate:.3g}"
+        else:
+            coeffs = [float(c) for c in self.coefficients]
+            err = float(self.error_estimate)
+        out = {
+            "activation": self.activation,
+            "order": self.order,
+            "method": self.method,
+            "digits": self.digits,
+            "coefficients": coeffs,
+            "error_estimate": err,
+            "routes": list(self.routes),
+        }
+        if self.exact is not None:
+            out["exact"] = [None if e is None else str(e) for e in self.exact]
+        return out
+
+
+def hermite_coefficients(
+    f,
+    order: int,
+    digits: int | None = None,
+    method: str = "auto",
+    time_budget: float = DEFAULT_TIME_BUDGET,
+) -> HermiteCoefficients:
+    """Orthonormal Hermite coefficients c_k = E[f(z) He_k(z)]/√(k!), k = 0..order (spec README).
+
+    Parameters
+    ----------
+    f : Activation or str
+        Registry name, ``centered:NAME`` or expression in z (see :func:`get_activation`).
+    order : int
+        Highest degree k ≥ 0.
+    digits : int, optional
+        Significant digits wanted.  None with ``method="auto"`` selects the float path.
+    method : {"auto", "exact", "mpmath", "float"}
+        ``"auto"``: float if ``digits`` is None, else exact-then-mpmath.  ``"exact"``: closed forms
+        first, mpmath for the rest (reported in ``method`` / ``routes``).  ``"mpmath"``: quadrature
+        only.  ``"float"``: float64 quadrature (``digits`` ≤ 15).
+    time_budget : float
+        Wall-clock seconds for the symbolic subprocess (parity, exp-class, Stein, sympy.integrate);
+        0 disables it.  Polynomial and piecewise-polynomial closed forms need no budget.
+
+    >>> hermite_coefficients("relu", 2, digits=20).exact[:2]
+    (sqrt(2)/(2*sqrt(pi)), 1/2)
+    >>> [round(c, 12) + 0.0 for c in hermite_coefficients("he2", 3).coefficients]
+    [0.0, 0.0, 1.0, 0.0]
+    """
+    order = _check_order(order)
+    digits = _check_digits(digits)
+    if method not in _METHODS:
+        raise InvalidParameterError(f"method must be one of {', '.join(_METHODS)}, got {method!r}")
+    try:
+        time_budget = float(time_budget)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(f"time_budget must be a number of seconds, got {time_budget!r}") from None
+    if not time_budget >= 0 or not math.isfinite(time_budget):
+        raise InvalidParameterError(f"time_budget must be a finite number >= 0, got {time_budget!r}")
+    act = get_activation(f)
+    if method == "float" or (method == "auto" and digits is None):
+        if digits is not None and digits > 15:
+            raise InvalidParameterError(f"the float path gives at most 15 digits, {digits} requested")
+        t0 = time.perf_counter()
+        coeffs, err = _float_coefficients(act, order)
+        return HermiteCoefficients(
+            activation=act.name, order=order, coefficients=tuple(float(c) for c in coeffs),
+            method="float", error_estimate=err, digits=digits,
+            routes=("float",) * (order + 1), seconds=time.perf_counter() - t0,
+        )
+    digits = DEFAULT_DIGITS if digits is None else digits
+    t0 = time.perf_counter()
+    dps = digits + _GUARD_DIGITS
+    if method == "mpmath":
+        exact, routes = (None,) * (order + 1), (None,) * (order + 1)
+    else:
+        exact, routes, _ = _exact_coefficients(act, order, time_budget)
+    routes = list(routes)
+    values: list = [None] * (order + 1)
+    err = mpmath.mpf(0)
+    with mpmath.workdps(dps):
+        for k, e in enumerate(exact):
+            if e is not None:
+                values[k] = mpmath.mpf(sympy.re(sympy.N(e, dps + 5)))
+        if any(v is None for v in values):
+            mp_vals, mp_err = _mp_coefficients(act, order, digits)
+            for k in range(order + 1):
+                if values[k] is None:
+                    values[k] = mp_vals[k]
+                    routes[k] = "mpmath"
+            err = mp_err
+        values = [+v for v in values]
+    all_exact = all(e is not None for e in exact)
+    return HermiteCoefficients(
+        activation=act.name,
+        order=order,
+        coefficients=tuple(float(v) for v in values),
+        method="exact" if all_exact else "mpmath",
+        error_estimate=float(err),
+        digits=digits,
+        exact=None if method == "mpmath" else tuple(exact),
+        values=tuple(values),
+        routes=tuple(routes),
+        seconds=time.perf_counter() - t0,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# public: named constants
+
+
+@dataclass(frozen=True)
+class HermiteConstants:
+    """Named Gaussian constants of an activation (spec README "Conventions"; Ba et al. eq. 2.2).
+
+    mu0 = E f(z); mu1 = E[z f(z)]; mu_star = √(‖f‖² − μ0² − μ1²) (μ2 in Ba et al.);
+    norm2 = E f(z)²; norm2_nonlinear = ‖P_{>1} f‖² = mu_star²; mean_derivative = E f'(z);
+    var_derivative = Var f'(z); mean_z_derivative = E[z f'(z)] (= E f'' when f' is a.c.).
+    Derivatives are the numpy almost-everywhere derivatives of the activation.
+    """
+
+    activation: str
+    mu0: float
+    mu1: float
+    mu_star: float
+    norm2: float
+    norm2_nonlinear: float
+    mean_derivative: float
+    var_derivative: float
+    mean_z_derivative: float
+
+    def to_dict(self) -> dict:
+        return {k: (getattr(self, k)) for k in self.__dataclass_fields__}
+
+
+@lru_cache(maxsize=256)
+def _constants(act: Activation) -> HermiteConstants:
+    bps = activation_breakpoints(act)
+    L = _cutoff_for(act, 2)
+    x, w = gaussian_rule(bps, cutoff=L)
+    with np.errstate(all="ignore"):
+        fv = np.asarray(act.fn(x), dtype=float)
+        dv = np.asarray(act.dfn(x), dtype=float)
+    if not (np.all(np.isfinite(fv)) and np.all(np.isfinite(dv))):
+        raise ActivationError(f"activation {act.name!r} or its derivative is not finite on the quadrature nodes")
+    mu0 = float(w @ fv)
+    mu1 = float(w @ (x * fv))
+    norm2 = float(w @ (fv * fv))
+    nonlin = norm2 - mu0 * mu0 - mu1 * mu1
+    if nonlin < -1e-12 * max(1.0, norm2):
+        raise ActivationError(f"‖f‖² < μ0² + μ1² for {act.name!r}: quadrature failed")
+    nonlin = max(nonlin, 0.0)
+    md = float(w @ dv)
+    vd = max(float(w @ (dv * dv)) - md * md, 0.0)
+    mzd = float(w @ (x * dv))
+    vals = (mu0, mu1, math.sqrt(nonlin), norm2, nonlin, md, vd, mzd)
+    if not all(math.isfinite(v) for v in vals):
+        raise ActivationError(f"Hermite constants of {act.name!r} are not finite")
+    return HermiteConstants(act.name, *vals)
+
+
+def hermite_constants(f) -> HermiteConstants:
+    """μ0, μ1, μ*, ‖f‖², ‖P_{>1}f‖², E f', Var f', E[z f'] of an activation (float path, cached).
+
+    Definitions: spec README "Conventions" and Ba et al. eq. (2.2).  Stein's lemma gives
+    E[z f(z)] = E f'(z) for continuous, a.e.-differentiable f of moderate growth (relu: both 1/2).
+    For a *discontinuous* f (sign) the a.e. derivative (0 for sign) is used, so ``mean_derivative``
+    = 0 ≠ μ1 = √(2/π): the distributional derivative 2δ would restore Stein's identity.
+
+    >>> k = hermite_constants("relu")
+    >>> round(k.mu0, 12), round(k.mu1, 12), round(k.norm2, 12), round(k.mean_derivative, 12)
+    (0.398942280401, 0.5, 0.5, 0.5)
+    """
+    return _constants(get_activation(f))
+
+
+# --------------------------------------------------------------------------------------------
+# public: shifted moments (spiked random features, spec/spiked-rf.md §2)
+
+
+def shifted_moments(f, s, c: float = 1.0, orders: Sequence[int] = (0, 1, 2), *, normalized: bool = False):
+    """M_k(s) = E_z[f(s + √c z) He_k(z)] for each shift in ``s`` (z ~ N(0,1), c > 0).
+
+    Returns an array of shape (len(orders),) + shape(s).  He_k is the probabilists' polynomial
+    (he_k = He_k/√k! if ``normalized``).  Fixed vectorized composite Gauss–Legendre rule with the
+    moved breakpoints of f as panel edges (:func:`asymptotics.gaussian.shifted_gaussian_expectation`);
+    ~1e-13 accurate for the registry.  Spec: ``spiked-rf.md`` §2 (μ0(κ), μ1(κ) with s = rκ).
+
+    >>> import numpy as np
+    >>> m = shifted_moments("erf", np.array([0.0, 1.0]), 0.5)
+    >>> bool(np.allclose(m[0], [0.0, 0.6826894921370859], atol=1e-14))   # erf(s/sqrt(1+2c))
+    True
+    """
+    c = _check_scale(c)
+    if isinstance(orders, (int, np.integer)):
+        orders = (orders,)
+    orders = tuple(orders)
+    for k in orders:
+        _check_order(k)
+    if not orders:
+        raise InvalidParameterError("orders must not be empty")
+    act = get_activation(f)
+    s_arr = np.asarray(s, dtype=float)
+    if not np.all(np.isfinite(s_arr)):
+        raise InvalidParameterError("shifts s must be finite")
+    return shifted_gaussian_expectation(
+        act.fn, s_arr, c, breakpoints=activation_breakpoints(act),
+        hermite_orders=orders, normalized=normalized,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class ShiftedCoefficients:
+    """Conditional-GE coefficients at shifts s (spec/spiked-rf.md §2), arrays shaped like s.
+
+    mu0 = E f(s + √c z); mu1 = E[z f(s + √c z)]/√c (= E f'(s + √c z));
+    second_moment = E f(s + √c z)²; mu_star = √max(second_moment − mu0² − c mu1², 0).
+    """
+
+    s: np.ndarray = field(repr=False)
+    c: float
+    mu0: np.ndarray = field(repr=False)
+    mu1: np.ndarray = field(repr=False)
+    mu_star: np.ndarray = field(repr=False)
+    second_moment: np.ndarray = field(repr=False)
+
+    def to_dict(self) -> dict:
+        return {
+            "c": self.c,
+            **{k: np.asarray(getattr(self, k)).tolist() for k in ("s", "mu0", "mu1", "mu_star", "second_moment")},
+        }
+
+
+def shifted_coefficients(f, s, c: float = 1.0) -> ShiftedCoefficients:
+    """μ0(s), μ1(s), μ*(s) and E f(s+√c z)² of the conditional Gaussian equivalence.
+
+    Spec ``spiked-rf.md`` §2: μ0 = E f(s+√c z), μ1 = E[z f(s+√c z)]/√c,
+    μ*² = E f(s+√c z)² − μ0² − c μ1² (clipped at 0), with s = rκ.  Vectorized over ``s``.
+
+    >>> sc = shifted_coefficients("relu", np.array([0.0]), 1.0)
+    >>> round(float(sc.mu0[0]), 12), round(float(sc.mu1[0]), 12)
+    (0.398942280401, 0.5)
+    """
+    c = _check_scale(c)
+    act = get_activation(f)
+    s_arr = np.asarray(s, dtype=float)
+    if not np.all(np.isfinite(s_arr)):
+        raise InvalidParameterError("shifts s must be finite")
+    bps = activation_breakpoints(act)
+    m = shifted_gaussian_expectation(act.fn, s_arr, c, breakpoints=bps, hermite_orders=(0, 1))
+    sq = shifted_gaussian_expectation(lambda x: act.fn(x) ** 2, s_arr, c, breakpoints=bps)
+    mu0 = m[0]
+    mu1 = m[1] / math.sqrt(c)
+    mu_star = np.sqrt(np.maximum(sq - mu0 * mu0 - c * mu1 * mu1, 0.0))
+    arrays = [np.array(a, dtype=float) for a in (s_arr, mu0, mu1, mu_star, sq)]
+    for a in arrays:
+        a.setflags(write=False)
+    return ShiftedCoefficients(arrays[0], c, arrays[1], arrays[2], arrays[3], arrays[4])
