@@ -61,6 +61,8 @@ __all__ = [
     "ShiftedCoefficients",
     "hermite_coefficients",
     "hermite_constants",
+    "hermite_norm2",
+    "PreciseConstants",
     "shifted_moments",
     "shifted_coefficients",
     "activation_breakpoints",
@@ -213,7 +215,7 @@ def _mp_value(act: Activation, x) -> mpmath.mpf:
     return v
 
 
-def _mp_rule_sum(act: Activation, order: int, edges: list, degree: int, dps: int) -> list:
+def _mp_rule_sum(act: Activation, order: int, edges: list, degree: int, dps: int, power: int = 1) -> list:
     nodes = _gl_nodes(degree, dps)
     # The recurrence he_k = a_k x he_{k-1} - b_k he_{k-2} (a_k = 1/√k, b_k = √((k-1)/k)) and the
     # accumulation run in binary fixed point on Python integers (P fractional bits, P well above
@@ -232,7 +234,7 @@ def _mp_rule_sum(act: Activation, order: int, edges: list, degree: int, dps: int
         scale = half * inv_sqrt_2pi
         for t, w in nodes:
             x = mid + half * t
-            base = to_fixed((scale * w * exp(-x * x / 2) * _mp_value(act, x))._mpf_, P)
+            base = to_fixed((scale * w * exp(-x * x / 2) * _mp_value(act, x) ** power)._mpf_, P)
             X = to_fixed(x._mpf_, P)
             sums[0] += base
             hm, h = 0, one
@@ -250,14 +252,14 @@ def _mp_edges(breakpoints, L, width) -> list:
 
 
 @lru_cache(maxsize=256)
-def _mp_coefficients(act: Activation, order: int, digits: int) -> tuple[tuple, mpmath.mpf]:
-    """c_0..c_order at ``digits`` significant digits (absolute), with an error estimate."""
+def _mp_coefficients(act: Activation, order: int, digits: int, power: int = 1) -> tuple[tuple, mpmath.mpf]:
+    """c_0..c_order of f**power at ``digits`` significant digits (absolute), with an error estimate."""
     dps = digits + _GUARD_DIGITS
     with mpmath.workdps(dps):
         # truncation: φ(L)·|f(±L)|·|he_K(L)| below 10^-dps
         L = math.sqrt(2 * dps * math.log(10))
         for _ in range(200):
-            tail = max(abs(_mp_value(act, mpmath.mpf(sg * L))) for sg in (-1, 1))
+            tail = max(abs(_mp_value(act, mpmath.mpf(sg * L))) ** power for sg in (-1, 1))
             tail *= mpmath.npdf(L) * (1 + mpmath.mpf(L)) ** order / mpmath.sqrt(mpmath.factorial(order))
             if tail * (L + 1) < mpmath.mpf(10) ** (-dps):
                 break
@@ -265,11 +267,11 @@ def _mp_coefficients(act: Activation, order: int, digits: int) -> tuple[tuple, m
         degree = 4 if dps <= 30 else 5 if dps <= 60 else 6 if dps <= 120 else 7
         bps = activation_breakpoints(act)
         width = 2.0
-        prev = _mp_rule_sum(act, order, _mp_edges(bps, L, width), degree, dps)
+        prev = _mp_rule_sum(act, order, _mp_edges(bps, L, width), degree, dps, power)
         tol = mpmath.mpf(10) ** (-(digits + 2))
         for _ in range(4):
             width /= 2
-            cur = _mp_rule_sum(act, order, _mp_edges(bps, L, width), degree, dps)
+            cur = _mp_rule_sum(act, order, _mp_edges(bps, L, width), degree, dps, power)
             err = max(abs(a - b) for a, b in zip(cur, prev))
             scale = max([mpmath.mpf(1)] + [abs(v) for v in cur])
             prev = cur
@@ -770,6 +772,60 @@ def hermite_constants(f) -> HermiteConstants:
     (0.398942280401, 0.5, 0.5, 0.5)
     """
     return _constants(get_activation(f))
+
+
+@dataclass(frozen=True)
+class PreciseConstants:
+    """μ0, μ1, μ* and ‖f‖² = E f(z)² at ``digits`` digits (mpmath values at digits + 10 working digits).
+
+    ``method`` is that of μ0, μ1 (see :class:`HermiteCoefficients`); ‖f‖² is always by mpmath
+    quadrature, with ``error_estimate`` the larger of the two error estimates.
+    """
+
+    activation: str
+    digits: int
+    mu0: mpmath.mpf
+    mu1: mpmath.mpf
+    mu_star: mpmath.mpf
+    norm2: mpmath.mpf
+    method: str
+    error_estimate: float
+
+    def to_dict(self) -> dict:
+        """Decimal strings with ``digits`` significant digits (keys mu0, mu1, mu_star, norm2, ...)."""
+        fmt = lambda v: mpmath.nstr(v, self.digits, strip_zeros=False) if v != 0 else "0"  # noqa: E731
+        return {
+            "mu0": fmt(self.mu0),
+            "mu1": fmt(self.mu1),
+            "mu_star": fmt(self.mu_star),
+            "norm2": fmt(self.norm2),
+            "constants_method": self.method,
+            "constants_error_estimate": mpmath.nstr(mpmath.mpf(self.error_estimate), 3),
+        }
+
+
+def hermite_norm2(f, digits: int | None = None, time_budget: float = DEFAULT_TIME_BUDGET) -> PreciseConstants:
+    """‖f‖² = E f(z)² with μ0, μ1 and μ* = √(‖f‖² − μ0² − μ1²) at ``digits`` digits (default 30).
+
+    High-precision companion of :func:`hermite_constants` (spec README "Conventions").
+
+    >>> pc = hermite_norm2("relu", digits=20)
+    >>> pc.to_dict()["norm2"], pc.to_dict()["mu1"]
+    ('0.50000000000000000000', '0.50000000000000000000')
+    """
+    digits = DEFAULT_DIGITS if _check_digits(digits) is None else _check_digits(digits)
+    act = get_activation(f)
+    coeffs = hermite_coefficients(act, 1, digits=digits, time_budget=time_budget)
+    (n2,), err = _mp_coefficients(act, 0, digits, 2)
+    with mpmath.workdps(digits + _GUARD_DIGITS):
+        mu0, mu1 = coeffs.values
+        rest = n2 - mu0 * mu0 - mu1 * mu1
+        if rest < -mpmath.mpf(10) ** (-digits) * max(1, abs(n2)):
+            raise ActivationError(f"‖f‖² < μ0² + μ1² for {act.name!r}: quadrature failed")
+        mu_star = mpmath.sqrt(max(rest, 0))
+    return PreciseConstants(
+        act.name, digits, mu0, mu1, mu_star, n2, coeffs.method, float(max(err, coeffs.error_estimate))
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from asymptotics.hermite import (
     activation_breakpoints,
     hermite_coefficients,
     hermite_constants,
+    hermite_norm2,
     shifted_coefficients,
     shifted_moments,
 )
@@ -262,3 +263,17 @@ def test_breakpoints():
 def test_invalid_parameters(call):
     with pytest.raises(InvalidParameterError):
         call()
+
+
+def test_hermite_norm2_precise():
+    pc = hermite_norm2("erf", digits=25)
+    with mpmath.workdps(35):
+        assert abs(pc.norm2 - 2 / mpmath.pi * mpmath.asin(mpmath.mpf(2) / 3)) < mpmath.mpf(10) ** -26
+        assert abs(pc.mu1 - 2 / mpmath.sqrt(3 * mpmath.pi)) < mpmath.mpf(10) ** -30
+    assert pc.method == "exact"
+    d = pc.to_dict()
+    assert set(d) >= {"mu0", "mu1", "mu_star", "norm2"} and "method" not in d
+    t = hermite_norm2("tanh", digits=20, time_budget=0)
+    assert float(t.mu_star) == pytest.approx(hermite_constants("tanh").mu_star, abs=1e-13)
+    with pytest.raises(InvalidParameterError):
+        hermite_norm2("tanh", digits=0)
