@@ -136,7 +136,7 @@ def spike(setting: OneStep) -> Spike:
 
     >>> sp = spike(OneStep("erf", "erf", psi1=4, psi2=1, lam=0.1, eta=1))
     >>> round(sp.gamma2, 6)      # (4/3π) / (4/3π + E erf²/4), E erf² = (2/π) asin(2/3)
-    0.797806
+    0.785146
     """
     s, t = _constants(setting)
     e_y = t.norm2 + setting.noise**2

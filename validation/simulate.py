@@ -62,6 +62,8 @@ __all__ = [
     "SeedRecord",
     "features_matrix",
     "ge_constants",
+    "mean_sem",
+    "network_for_seed",
     "normalize_seeds",
     "simulate_one_step",
     "simulate_seed",
@@ -194,7 +196,7 @@ class SeedRecord:
         }
 
 
-def _mean_sem(values: Sequence[float]) -> tuple[float, float]:
+def mean_sem(values: Sequence[float]) -> tuple[float, float]:
     """Mean and standard error std(ddof=1)/√K; the SEM is 0.0 for K = 1 (no spread measurable)."""
     v = np.asarray(values, dtype=float)
     if v.size == 1:
@@ -266,6 +268,15 @@ def _readout_size(setting: OneStep, d: int, psi1_readout: float | None) -> int:
     if n2 < 1:
         raise InvalidParameterError(f"readout batch round(psi1_readout*d) = {n2} < 1")
     return n2
+
+
+def network_for_seed(setting: OneStep, d: int, seed: int, chunk_size: int | None = None) -> OneStepNetwork:
+    """The trained network :func:`simulate_seed` uses for ``seed`` (its ``"network"`` stream).
+
+    Lets a caller evaluate theory on the very same W1 (e.g. the finite-d deterministic equivalent)
+    and then pass the network on to :func:`simulate_seed` without sampling it twice.
+    """
+    return sample_one_step(setting, d, spawn_generators(seed, _STREAMS)["network"], chunk_size=chunk_size)
 
 
 def simulate_seed(
@@ -381,8 +392,8 @@ def simulate_one_step(
                 file=sys.stderr,
                 flush=True,
             )
-    risk_mean, risk_sem = _mean_sem([r.risk for r in records])
-    tr_mean, tr_sem = _mean_sem([r.train_error for r in records])
+    risk_mean, risk_sem = mean_sem([r.risk for r in records])
+    tr_mean, tr_sem = mean_sem([r.train_error for r in records])
     return OneStepSimulation(
         setting=setting,
         d=d,

@@ -1,0 +1,97 @@
+"""The `asym` command line: JSON contracts and one-line errors with exit status 2."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from validation.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_hermite_json_float(capsys):
+    code, out, _ = run(capsys, "hermite", "tanh", "--order", "5", "--json")
+    assert code == 0
+    d = json.loads(out)
+    assert len(d["coefficients"]) == 6
+    for key in ("mu0", "mu1", "mu_star", "norm2", "method"):
+        assert key in d
+    assert d["mu1"] == pytest.approx(0.6057055096021588, abs=1e-12)
+    assert d["coefficients"][1] == pytest.approx(d["mu1"], abs=1e-12)
+
+
+def test_hermite_json_digits_are_strings(capsys):
+    code, out, _ = run(capsys, "hermite", "tanh", "--order", "3", "--digits", "30", "--json")
+    d = json.loads(out)
+    assert code == 0
+    assert isinstance(d["mu1"], str) and d["mu1"].startswith("0.60570550960215882558")
+    assert isinstance(d["norm2"], str)
+
+
+def test_risk_one_step_single_and_list(capsys):
+    base = ["risk", "one-step", "--student", "tanh", "--teacher", "tanh", "--psi1", "2", "--psi2", "2",
+            "--lam", "0.01", "--noise", "0.1", "--json"]
+    code, out, _ = run(capsys, *base, "--eta", "4")
+    d = json.loads(out)
+    assert code == 0
+    for key in ("risk", "train_error", "lower_bound", "alignment", "effective_ridge", "risk_rf", "improvement"):
+        assert key in d
+    assert d["risk"] == pytest.approx(0.1056, abs=6e-5)
+    code, out, _ = run(capsys, *base, "--eta", "0,1,2,4")
+    lst = json.loads(out)
+    assert [round(x["risk"], 4) for x in lst] == [0.1285, 0.1251, 0.1178, 0.1056]
+
+
+def test_risk_large_step(capsys):
+    code, out, _ = run(capsys, "risk", "large-step", "--student", "erf", "--teacher", "erf", "--json")
+    d = json.loads(out)
+    assert d["kappa_star"] == pytest.approx(3**0.5, abs=1e-5) and d["tau_star"] < 1e-12
+
+
+def test_simulate_json(capsys):
+    code, out, _ = run(capsys, "simulate", "one-step", "--psi1", "1", "--psi2", "1", "--eta", "1",
+                       "--d", "32", "--seeds", "2", "--n-test", "500", "--json")
+    d = json.loads(out)
+    assert code == 0
+    for key in ("risk_mean", "risk_sem", "train_error_mean", "d", "seeds", "per_seed"):
+        assert key in d
+    assert d["d"] == 32 and d["seeds"] == [0, 1] and len(d["per_seed"]) == 2
+
+
+@pytest.mark.parametrize(
+    "argv,needle",
+    [
+        (["risk", "one-step", "--psi1", "-1"], "psi1"),
+        (["risk", "one-step", "--lam", "-0.1"], "lam"),
+        (["risk", "one-step", "--student", "nonsense_fn"], "unknown activation"),
+        (["risk", "one-step", "--teacher", "exp(z**2)"], "square-integrable"),
+        (["risk", "one-step", "--student", "tanh("], "unknown activation"),
+        (["risk", "one-step", "--student", "cos"], "mu1"),
+        (["risk", "one-step", "--psi1", "1,2", "--eta", "1,2"], "only one parameter"),
+        (["risk", "one-step", "--psi1", "abc"], "number"),
+        (["risk", "one-step", "--psi1", "1", "--psi2", "1", "--lam", "0"], "interpolation"),
+        (["hermite", "tanh", "--order", "-1"], "order"),
+        (["simulate", "one-step", "--d", "1"], "d"),
+    ],
+)
+def test_bad_input_one_line_exit_2(capsys, argv, needle):
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("asym: error:")
+    assert needle in lines[0]
+
+
+def test_module_entry_point_and_argparse_errors():
+    r = subprocess.run([sys.executable, "-m", "asymptotics", "risk", "one-step", "--psi2", "0", "--json"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "psi2" in r.stderr
+    r = subprocess.run([sys.executable, "-m", "asymptotics", "nosuchcommand"], capture_output=True, text=True)
+    assert r.returncode == 2

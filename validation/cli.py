@@ -1,0 +1,280 @@
+"""The ``asym`` command line.
+
+    asym hermite NAME_OR_EXPR --order K [--digits D]
+    asym risk one-step --student S --teacher T --psi1 X --psi2 X --lam X --eta X --noise X
+    asym risk large-step --student S --teacher T
+    asym simulate one-step ... --d D --seeds K
+    asym compare one-step [--d 256,512,1024] [--seeds K] [--checkpoint F] [--out DIR]
+    asym figure 3a|3b [--quick] [--d D] [--seeds K] [--out DIR]
+    asym demo [--out DIR]
+
+Every command takes ``--json``.  In ``risk`` and ``simulate`` one numeric parameter may be a
+comma-separated list, giving a list of results.  Invalid input prints one line
+``asym: error: ...`` and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from asymptotics.errors import AsymptoticsError
+from asymptotics.hermite import hermite_coefficients, hermite_constants, hermite_norm2
+from asymptotics.onestep import large_step_limit, one_step_curve, one_step_risk
+from asymptotics.settings import OneStep
+
+from .store import dumps, write_atomic, write_json
+
+__all__ = ["main", "build_parser"]
+
+_SWEEPABLE = ("psi1", "psi2", "lam", "eta", "noise")
+
+
+class CLIError(Exception):
+    """A usage problem found after argparse (reported like any other input error)."""
+
+
+def _floats(text: str, name: str) -> list[float]:
+    try:
+        vals = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise CLIError(f"--{name.replace('_', '-')} must be a number or comma-separated numbers, got {text!r}")
+    if not vals:
+        raise CLIError(f"--{name.replace('_', '-')} is empty")
+    return vals
+
+
+def _setting_and_sweep(args) -> tuple[OneStep, str | None, list[float]]:
+    """The base setting and, if one parameter holds a list, its name and values."""
+    values = {name: _floats(getattr(args, name), name) for name in _SWEEPABLE}
+    lists = [n for n, v in values.items() if len(v) > 1]
+    if len(lists) > 1:
+        raise CLIError(f"only one parameter may be a list, got lists in {', '.join(lists)}")
+    base = OneStep(args.student, args.teacher, **{n: v[0] for n, v in values.items()})
+    if lists:
+        return base, lists[0], values[lists[0]]
+    return base, None, []
+
+
+def _add_one_step_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--student", default="tanh", help="student activation σ (registry name or expression in z)")
+    p.add_argument("--teacher", default="tanh", help="teacher σ* (registry name, centered:NAME or expression)")
+    p.add_argument("--psi1", default="2", help="n/d, sample ratio of each batch")
+    p.add_argument("--psi2", default="2", help="N/d, width ratio")
+    p.add_argument("--lam", default="0.01", help="ridge λ (≥ 0)")
+    p.add_argument("--eta", default="1", help="learning rate η = Θ(1)")
+    p.add_argument("--noise", default="0.1", help="label-noise std σ_ε")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _emit(obj, as_json: bool, text: str) -> None:
+    print(dumps(obj) if as_json else text)
+
+
+# ---------------------------------------------------------------------------------------------
+
+def _cmd_hermite(args) -> int:
+    res = hermite_coefficients(args.function, args.order, digits=args.digits,
+                               time_budget=args.time_budget)
+    out = res.to_dict()
+    if args.digits is None:
+        c = hermite_constants(args.function)
+        out.update(mu0=c.mu0, mu1=c.mu1, mu_star=c.mu_star, norm2=c.norm2)
+    else:
+        norm2 = hermite_norm2(args.function, digits=args.digits)
+        out.update(norm2.to_dict())
+    if args.json:
+        print(dumps(out))
+    else:
+        print(f"{res.activation}: method={res.method}, error estimate {out['error_estimate']}")
+        for k, c in enumerate(out["coefficients"]):
+            print(f"  c_{k} = {c}")
+        for key in ("mu0", "mu1", "mu_star", "norm2"):
+            print(f"  {key} = {out[key]}")
+    return 0
+
+
+def _cmd_risk_one_step(args) -> int:
+    base, name, vals = _setting_and_sweep(args)
+    results = one_step_curve(base, name, vals) if name else (one_step_risk(base),)
+    dicts = [r.to_dict() for r in results]
+    lines = [f"{'risk':>9} {'R0':>9} {'delta':>9} {'train':>9} {'bound':>8} {'gamma2':>7} {'kappa':>9}  setting"]
+    for r in results:
+        s = r.setting
+        lines.append(
+            f"{r.risk:9.5f} {r.risk_rf:9.5f} {r.improvement:9.2e} {r.train_error:9.5f} "
+            f"{r.lower_bound:8.5f} {r.alignment:7.4f} {r.effective_ridge:9.3e}  "
+            f"psi1={s.psi1:g} psi2={s.psi2:g} lam={s.lam:g} eta={s.eta:g} noise={s.noise:g}"
+        )
+    _emit(dicts if name else dicts[0], args.json, "\n".join(lines))
+    return 0
+
+
+def _cmd_risk_large_step(args) -> int:
+    lim = large_step_limit(args.student, args.teacher)
+    _emit(lim.to_dict(), args.json,
+          f"tau* = {lim.tau_star:.6g} at kappa* = {lim.kappa_star:.6g} "
+          f"({'attained' if lim.attained else 'not attained: infimum at the edge of the range'}); "
+          f"kernel lower bound ||P>1 f*||^2 = {lim.lower_bound:.6g}")
+    return 0
+
+
+def _cmd_simulate_one_step(args) -> int:
+    from .simulate import simulate_one_step
+
+    base, name, vals = _setting_and_sweep(args)
+    settings = [base.replace(**{name: v}) for v in vals] if name else [base]
+    out, lines = [], []
+    for s in settings:
+        sim = simulate_one_step(s, args.d, args.seeds, n_test=args.n_test, features=args.features,
+                                psi1_readout=args.psi1_readout, progress=args.progress)
+        out.append(sim.to_dict())
+        lines.append(
+            f"risk {sim.risk_mean:.5f} ± {sim.risk_sem:.5f}   train {sim.train_error_mean:.5f} ± "
+            f"{sim.train_error_sem:.5f}   d={sim.d} seeds={len(sim.seeds)}  {s.to_dict()}"
+        )
+    _emit(out if name else out[0], args.json, "\n".join(lines))
+    return 0
+
+
+def _cmd_compare_one_step(args) -> int:
+    from .compare import SPEC_43_SETTINGS, compare_one_step
+
+    ds = [int(v) for v in _floats(args.d, "d")]
+    table = compare_one_step(SPEC_43_SETTINGS, ds=ds, seeds=args.seeds, n_test=args.n_test,
+                             finite_d=not args.no_finite_d, checkpoint=args.checkpoint,
+                             progress=args.progress)
+    if args.out:
+        out = Path(args.out)
+        write_atomic(out / "compare_one_step.md", table.to_markdown() + "\n")
+        write_atomic(out / "compare_one_step.csv", table.to_csv())
+        write_json(out / "compare_one_step.json", table.to_dict())
+    _emit(table.to_dict(), args.json, table.to_markdown())
+    return 0
+
+
+def _cmd_figure(args) -> int:
+    from .figures import one_step_figure_data, panel, write_one_step_figure
+
+    spec = panel(args.panel, centered=not args.raw_teacher, quick=args.quick)
+    d = args.d or (256 if args.quick else 512)
+    seeds = args.seeds or (3 if args.quick else 20)
+    data = one_step_figure_data(spec, d=d, seeds=seeds, n_test=args.n_test,
+                                checkpoint=args.checkpoint, progress=args.progress)
+    paths = write_one_step_figure(data, args.out)
+    _emit(paths, args.json, "\n".join(f"wrote {p}" for p in paths.values()))
+    return 0
+
+
+def _cmd_demo(args) -> int:
+    """Theory vs simulation for the one-step setting, and Fig. 3(a) in quick mode."""
+    from .compare import compare_one_step
+    from .figures import one_step_figure_data, panel, write_one_step_figure
+
+    t0 = time.perf_counter()
+    out = Path(args.out)
+    base = OneStep("tanh", "tanh", psi1=2, psi2=2, lam=1e-2, noise=0.1)
+    settings = [base.replace(eta=e) for e in (0.0, 1.0, 2.0, 4.0)]
+    table = compare_one_step(settings, ds=(256,), seeds=4, n_test=10000, finite_d=False)
+    write_atomic(out / "demo_table.md", table.to_markdown() + "\n")
+    write_atomic(out / "demo_table.csv", table.to_csv())
+    write_json(out / "demo_table.json", table.to_dict())
+    data = one_step_figure_data(panel("3a", quick=True), d=256, seeds=3, n_test=10000)
+    paths = write_one_step_figure(data, out, stem="demo_fig3a")
+    elapsed = time.perf_counter() - t0
+    if args.json:
+        print(dumps({"table": table.to_dict(), "figure": paths, "seconds": elapsed}))
+    else:
+        print("One gradient step (Ba et al. 2022): asymptotic GE theory vs Monte Carlo of the real network")
+        print(table.to_markdown())
+        print()
+        for p in paths.values():
+            print(f"wrote {p}")
+        print(f"wrote {out / 'demo_table.csv'}  ({elapsed:.0f} s)")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="asym", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    h = sub.add_parser("hermite", help="Hermite coefficients and named constants of an activation")
+    h.add_argument("function", help="registry name, centered:NAME, or sympy expression in z")
+    h.add_argument("--order", type=int, default=6)
+    h.add_argument("--digits", type=int, default=None, help="exact / high-precision route, decimal strings")
+    h.add_argument("--time-budget", type=float, default=10.0, help="seconds for the symbolic route")
+    h.add_argument("--json", action="store_true")
+    h.set_defaults(func=_cmd_hermite)
+
+    r = sub.add_parser("risk", help="asymptotic theory")
+    rs = r.add_subparsers(dest="model", required=True)
+    r1 = rs.add_parser("one-step", help="GE risk after one step of size η = Θ(1) (Ba et al.)")
+    _add_one_step_args(r1)
+    r1.set_defaults(func=_cmd_risk_one_step)
+    r2 = rs.add_parser("large-step", help="τ* and κ* of the η = Θ(√N) regime (Ba et al. eq. 5.1)")
+    r2.add_argument("--student", default="tanh")
+    r2.add_argument("--teacher", default="tanh")
+    r2.add_argument("--json", action="store_true")
+    r2.set_defaults(func=_cmd_risk_large_step)
+
+    s = sub.add_parser("simulate", help="Monte Carlo of the real network")
+    ss = s.add_subparsers(dest="model", required=True)
+    s1 = ss.add_parser("one-step", help="one exact gradient step, then ridge (Ba et al. protocol)")
+    _add_one_step_args(s1)
+    s1.add_argument("--d", type=int, default=256)
+    s1.add_argument("--seeds", type=int, default=5, help="number of seeds (0..K-1)")
+    s1.add_argument("--n-test", type=int, default=20000)
+    s1.add_argument("--psi1-readout", type=float, default=None, help="separate ratio for the ridge batch")
+    s1.add_argument("--features", choices=("network", "gaussian-equivalent"), default="network")
+    s1.add_argument("--progress", action="store_true")
+    s1.set_defaults(func=_cmd_simulate_one_step)
+
+    c = sub.add_parser("compare", help="theory vs simulation tables")
+    cs = c.add_subparsers(dest="model", required=True)
+    c1 = cs.add_parser("one-step", help="spec §4.3 configurations at several d")
+    c1.add_argument("--d", default="256,512,1024")
+    c1.add_argument("--seeds", type=int, default=5)
+    c1.add_argument("--n-test", type=int, default=20000)
+    c1.add_argument("--no-finite-d", action="store_true", help="skip the finite-d equivalent on W1")
+    c1.add_argument("--checkpoint", default=None, help="JSON file to resume from")
+    c1.add_argument("--out", default=None, help="directory for .md/.csv/.json")
+    c1.add_argument("--progress", action="store_true")
+    c1.add_argument("--json", action="store_true")
+    c1.set_defaults(func=_cmd_compare_one_step)
+
+    f = sub.add_parser("figure", help="paper figures with their CSV and configuration")
+    f.add_argument("panel", choices=("3a", "3b"))
+    f.add_argument("--quick", action="store_true", help="d = 256, 3 seeds, thinner grid")
+    f.add_argument("--d", type=int, default=None)
+    f.add_argument("--seeds", type=int, default=None)
+    f.add_argument("--n-test", type=int, default=20000)
+    f.add_argument("--raw-teacher", action="store_true", help="do not center the teacher")
+    f.add_argument("--out", default="figures")
+    f.add_argument("--checkpoint", default=None)
+    f.add_argument("--progress", action="store_true")
+    f.add_argument("--json", action="store_true")
+    f.set_defaults(func=_cmd_figure)
+
+    dm = sub.add_parser("demo", help="theory-vs-simulation table and Fig. 3(a), quick mode")
+    dm.add_argument("--out", default="asym-demo")
+    dm.add_argument("--json", action="store_true")
+    dm.set_defaults(func=_cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (AsymptoticsError, CLIError) as exc:
+        print(f"asym: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,224 @@
+"""Theory against simulation: tables over settings and dimensions, showing the finite-size gap shrink.
+
+For each setting, each d and each seed, three numbers are recorded:
+
+* the Monte Carlo risk and train error of the real network (:func:`validation.simulate.simulate_seed`);
+* the finite-d deterministic equivalent evaluated on that seed's trained W1
+  (:func:`asymptotics.onestep.one_step_risk_on_weights`): the gap MC − DE(W1) isolates the
+  Gaussian-equivalence and ridge-fluctuation error, DE(W1) − asymptotic the finite-d spectrum;
+* the asymptotic risk and train error (:func:`asymptotics.onestep.one_step_risk`).
+
+Sweeps checkpoint one record per (setting, d, seed) and resume (:class:`validation.store.Checkpoint`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from asymptotics.onestep import one_step_risk, one_step_risk_on_weights
+from asymptotics.settings import OneStep
+
+from .simulate import mean_sem, network_for_seed, normalize_seeds, simulate_seed
+from .store import Checkpoint, package_versions
+
+__all__ = ["ComparisonRow", "Comparison", "compare_one_step", "SPEC_43_SETTINGS"]
+
+#: The configurations of spec one-step-ge.md §4.3 (teachers centered unless named raw).
+SPEC_43_SETTINGS: tuple[OneStep, ...] = tuple(
+    OneStep(s, t, psi1=p1, psi2=p2, lam=lam, eta=eta, noise=noise)
+    for s, t, p1, p2, lam, noise, eta in [
+        ("tanh", "tanh", 2, 2, 1e-2, 0.1, 0),
+        ("tanh", "tanh", 2, 2, 1e-2, 0.1, 1),
+        ("tanh", "tanh", 2, 2, 1e-2, 0.1, 2),
+        ("tanh", "tanh", 2, 2, 1e-2, 0.1, 4),
+        ("tanh", "tanh", 4, 1, 1e-1, 0.25, 0),
+        ("tanh", "tanh", 4, 1, 1e-1, 0.25, 4),
+        ("tanh", "centered:softplus", 8, 2, 1e-4, 0.25, 0),
+        ("tanh", "centered:softplus", 8, 2, 1e-4, 0.25, 4),
+        ("tanh", "centered:relu", 5, 0.5, 1e-2, 0.1, 0),
+        ("tanh", "centered:relu", 5, 0.5, 1e-2, 0.1, 4),
+        ("tanh", "softplus", 8, 2, 1e-4, 0.25, 2),
+        ("tanh", "relu", 5, 0.5, 1e-2, 0.1, 2),
+    ]
+)
+
+
+def _label(s: OneStep) -> str:
+    return (
+        f"{s.student.name}/{s.teacher.name} psi1={s.psi1:g} psi2={s.psi2:g} "
+        f"lam={s.lam:g} noise={s.noise:g} eta={s.eta:g}"
+    )
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    """Theory and simulation for one setting at one d (means ± SEM over the seeds)."""
+
+    setting: OneStep
+    d: int
+    seeds: tuple[int, ...]
+    theory: float
+    theory_train: float
+    finite_d: float
+    finite_d_train: float
+    risk_mean: float
+    risk_sem: float
+    train_mean: float
+    train_sem: float
+    per_seed: tuple = field(default=(), repr=False)
+
+    @property
+    def rel_gap(self) -> float:
+        """(MC − asymptotic) / asymptotic."""
+        return (self.risk_mean - self.theory) / self.theory
+
+    @property
+    def z_score(self) -> float:
+        """(MC − asymptotic) / SEM (inf when the SEM is 0)."""
+        diff = self.risk_mean - self.theory
+        return diff / self.risk_sem if self.risk_sem > 0 else math.copysign(math.inf, diff)
+
+    def to_dict(self) -> dict:
+        return {
+            "setting": self.setting.to_dict(),
+            "label": _label(self.setting),
+            "d": self.d,
+            "seeds": list(self.seeds),
+            "theory": self.theory,
+            "theory_train": self.theory_train,
+            "finite_d": None if math.isnan(self.finite_d) else self.finite_d,
+            "finite_d_train": None if math.isnan(self.finite_d_train) else self.finite_d_train,
+            "risk_mean": self.risk_mean,
+            "risk_sem": self.risk_sem,
+            "train_mean": self.train_mean,
+            "train_sem": self.train_sem,
+            "rel_gap": self.rel_gap,
+            "z_score": self.z_score if math.isfinite(self.z_score) else None,
+            "per_seed": list(self.per_seed),
+        }
+
+
+_COLUMNS = (
+    "label", "d", "seeds", "theory", "finite_d", "risk_mean", "risk_sem", "rel_gap", "z_score",
+    "theory_train", "finite_d_train", "train_mean", "train_sem",
+)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A theory-vs-simulation table; ``config`` is everything needed to reproduce it."""
+
+    rows: tuple[ComparisonRow, ...]
+    config: dict
+
+    def to_dict(self) -> dict:
+        return {"config": self.config, "rows": [r.to_dict() for r in self.rows]}
+
+    def to_csv(self) -> str:
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(_COLUMNS)
+        for r in self.rows:
+            dct = r.to_dict()
+            w.writerow([len(r.seeds) if c == "seeds" else dct[c] for c in _COLUMNS])
+        return buf.getvalue()
+
+    def to_markdown(self) -> str:
+        """Table with mean ± SEM, the relative gap to the asymptotic theory and the z-score."""
+        lines = [
+            "| setting | d | seeds | theory | DE on W1 | MC risk | gap | z | theory train | MC train |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for r in self.rows:
+            lines.append(
+                f"| {_label(r.setting)} | {r.d} | {len(r.seeds)} | {r.theory:.4f} | "
+                f"{'—' if math.isnan(r.finite_d) else f'{r.finite_d:.4f}'} "
+                f"| {r.risk_mean:.4f} ± {r.risk_sem:.4f} | {100 * r.rel_gap:+.2f}% | {r.z_score:+.1f} "
+                f"| {r.theory_train:.4f} | {r.train_mean:.4f} ± {r.train_sem:.4f} |"
+            )
+        return "\n".join(lines)
+
+    def gap_by_d(self) -> dict:
+        """{label: [(d, |relative gap|), ...]} to read the finite-size trend."""
+        out: dict = {}
+        for r in self.rows:
+            out.setdefault(_label(r.setting), []).append((r.d, abs(r.rel_gap)))
+        return out
+
+
+def _seed_record(setting: OneStep, d: int, seed: int, n_test: int, finite_d: bool) -> dict:
+    net = network_for_seed(setting, d, seed)
+    rec = simulate_seed(setting, d, seed, n_test=n_test, network=net).to_dict()
+    if finite_d:
+        de = one_step_risk_on_weights(setting, net.W1, net.beta, n=rec["n_readout"])
+        rec["finite_d"] = de.test_error
+        rec["finite_d_train"] = de.train_error
+    return rec
+
+
+def compare_one_step(
+    settings: Iterable[OneStep],
+    ds: Sequence[int] = (256, 512, 1024),
+    seeds: "Sequence[int] | int" = 5,
+    n_test: int = 20000,
+    finite_d: bool = True,
+    checkpoint: "str | None" = None,
+    progress: bool = False,
+) -> Comparison:
+    """Asymptotic theory vs Monte Carlo of the real network for each setting and each d.
+
+    ``checkpoint`` names a JSON file: finished (setting, d, seed) records are saved after each one
+    and reused on a re-run with the same configuration.
+    """
+    settings = tuple(settings)
+    seeds = normalize_seeds(seeds)
+    ds = tuple(int(d) for d in ds)
+    config = {
+        "kind": "compare_one_step",
+        "settings": [s.to_dict() for s in settings],
+        "ds": list(ds),
+        "seeds": list(seeds),
+        "n_test": n_test,
+        "finite_d": finite_d,
+        "versions": package_versions(),
+    }
+    ck = Checkpoint(checkpoint, config)
+    rows = []
+    for s in settings:
+        th = one_step_risk(s)
+        for d in ds:
+            recs = []
+            for seed in seeds:
+                t0 = time.perf_counter()
+                rec = ck.get_or_compute(
+                    f"{_label(s)}|d={d}|seed={seed}",
+                    lambda: _seed_record(s, d, seed, n_test, finite_d),
+                )
+                recs.append(rec)
+                if progress:
+                    print(
+                        f"[compare] {_label(s)} d={d} seed={seed}: risk={rec['risk']:.5f} "
+                        f"({time.perf_counter() - t0:.1f}s)",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+            risk_mean, risk_sem = mean_sem([r["risk"] for r in recs])
+            tr_mean, tr_sem = mean_sem([r["train_error"] for r in recs])
+            fd = float(np.mean([r["finite_d"] for r in recs])) if finite_d else math.nan
+            fdt = float(np.mean([r["finite_d_train"] for r in recs])) if finite_d else math.nan
+            rows.append(
+                ComparisonRow(
+                    setting=s, d=d, seeds=seeds, theory=th.risk, theory_train=th.train_error,
+                    finite_d=fd, finite_d_train=fdt, risk_mean=risk_mean, risk_sem=risk_sem,
+                    train_mean=tr_mean, train_sem=tr_sem, per_seed=tuple(recs),
+                )
+            )
+    return Comparison(rows=tuple(rows), config=config)
