@@ -177,7 +177,7 @@ def _cmd_demo(args) -> int:
     out = Path(args.out)
     base = OneStep("tanh", "tanh", psi1=2, psi2=2, lam=1e-2, noise=0.1)
     settings = [base.replace(eta=e) for e in (0.0, 1.0, 2.0, 4.0)]
-    table = compare_one_step(settings, ds=(256,), seeds=4, n_test=10000, finite_d=False)
+    table = compare_one_step(settings, ds=(256,), seeds=8, n_test=10000, finite_d=False)
     write_atomic(out / "demo_table.md", table.to_markdown() + "\n")
     write_atomic(out / "demo_table.csv", table.to_csv())
     write_json(out / "demo_table.json", table.to_dict())
