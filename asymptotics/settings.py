@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from .activations import Activation, get_activation
 from .errors import InvalidParameterError
 
-__all__ = ["OneStep", "check_positive", "check_nonnegative", "check_finite"]
+__all__ = ["OneStep", "GiantStep", "check_positive", "check_nonnegative", "check_finite"]
 
 
 def _as_float(name: str, value, meaning: str) -> float:
@@ -111,5 +111,76 @@ class OneStep:
             "psi2": self.psi2,
             "lam": self.lam,
             "eta": self.eta,
+            "noise": self.noise,
+        }
+
+
+@dataclass(frozen=True)
+class GiantStep:
+    """One giant gradient step on the first layer, then ridge on fresh data (Cui et al. 2024).
+
+    Spec ``spiked-rf.md`` §1 and README "Conventions": W0 ∈ R^{p×d} with unit-norm rows, a = 1/√p
+    frozen, network f(x) = aᵀσ(Wx)/√p, teacher y = σ*(⟨θ, x⟩/√d) (+ noise) with ‖θ‖² = d, one step
+    W1 = W0 − η∇_W L with η = η̃·p on a batch of n0 = α0·d samples, then ridge
+    min Σ(y − wᵀφ/√p)² + λ‖w‖² (no 1/n) on a fresh batch of n = α·d samples.
+
+    Parameters
+    ----------
+    student, teacher : str or Activation
+        σ and σ*: registry name, ``centered:NAME`` or expression in ``z``.
+    alpha0 : float
+        n0/d, the first-step sample ratio (≥ 0; 0 means no step, i.e. plain random features).
+    eta_tilde : float
+        The normalized learning rate η̃ = η/p (finite).
+    alpha : float
+        n/d, the readout sample ratio (> 0).
+    width_ratio : float
+        p/d (> 0).
+    lam : float
+        Ridge λ ≥ 0 of the un-normalized objective.
+    noise : float
+        Label-noise standard deviation σ_ε ≥ 0 (on every label: first-step batch and readout batch).
+
+    >>> GiantStep("tanh", "sin", alpha0=20, eta_tilde=3, alpha=0.9, lam=0.1).width_ratio
+    1.0
+    >>> GiantStep("tanh", "tanh", alpha0=0.5, eta_tilde=1, alpha=0, lam=0.01)
+    Traceback (most recent call last):
+    ...
+    asymptotics.errors.InvalidParameterError: alpha must be a finite number > 0 (n/d, the readout sample ratio), got 0.0
+    """
+
+    student: Activation
+    teacher: Activation
+    alpha0: float
+    eta_tilde: float
+    alpha: float
+    width_ratio: float = 1.0
+    lam: float = 0.01
+    noise: float = 0.0
+
+    def __post_init__(self):
+        set_ = object.__setattr__
+        set_(self, "student", get_activation(self.student))
+        set_(self, "teacher", get_activation(self.teacher))
+        set_(self, "alpha0", check_nonnegative("alpha0", self.alpha0, "n0/d, the first-step sample ratio"))
+        set_(self, "eta_tilde", check_finite("eta_tilde", self.eta_tilde, "the normalized learning rate"))
+        set_(self, "alpha", check_positive("alpha", self.alpha, "n/d, the readout sample ratio"))
+        set_(self, "width_ratio", check_positive("width_ratio", self.width_ratio, "p/d, the width ratio"))
+        set_(self, "lam", check_nonnegative("lam", self.lam, "the ridge penalty"))
+        set_(self, "noise", check_nonnegative("noise", self.noise, "the label-noise std"))
+
+    def replace(self, **changes) -> "GiantStep":
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return {
+            "student": self.student.name,
+            "teacher": self.teacher.name,
+            "alpha0": self.alpha0,
+            "eta_tilde": self.eta_tilde,
+            "alpha": self.alpha,
+            "width_ratio": self.width_ratio,
+            "lam": self.lam,
             "noise": self.noise,
         }
