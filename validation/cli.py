@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from asymptotics.errors import AsymptoticsError
-from asymptotics.hermite import hermite_coefficients, hermite_constants, hermite_norm2
+from asymptotics.hermite import DEFAULT_TIME_BUDGET, hermite_coefficients, hermite_constants, hermite_norm2
 from asymptotics.onestep import large_step_limit, one_step_curve, one_step_risk
 from asymptotics.settings import OneStep
 
@@ -44,6 +44,17 @@ def _floats(text: str, name: str) -> list[float]:
     if not vals:
         raise CLIError(f"--{name.replace('_', '-')} is empty")
     return vals
+
+
+def _seeds(text: str) -> "int | list[int]":
+    """``"K"`` → K (seeds 0..K−1); ``"3,7"`` → [3, 7]."""
+    try:
+        vals = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise CLIError(f"--seeds must be an integer K or a comma-separated list of seeds, got {text!r}")
+    if not vals:
+        raise CLIError("--seeds is empty")
+    return vals if "," in text else vals[0]
 
 
 def _setting_and_sweep(args) -> tuple[OneStep, str | None, list[float]]:
@@ -128,7 +139,7 @@ def _cmd_simulate_one_step(args) -> int:
     settings = [base.replace(**{name: v}) for v in vals] if name else [base]
     out, lines = [], []
     for s in settings:
-        sim = simulate_one_step(s, args.d, args.seeds, n_test=args.n_test, features=args.features,
+        sim = simulate_one_step(s, args.d, _seeds(args.seeds), n_test=args.n_test, features=args.features,
                                 psi1_readout=args.psi1_readout, progress=args.progress)
         out.append(sim.to_dict())
         lines.append(
@@ -206,7 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("function", help="registry name, centered:NAME, or sympy expression in z")
     h.add_argument("--order", type=int, default=6)
     h.add_argument("--digits", type=int, default=None, help="exact / high-precision route, decimal strings")
-    h.add_argument("--time-budget", type=float, default=10.0, help="seconds for the symbolic route")
+    h.add_argument("--time-budget", type=float, default=DEFAULT_TIME_BUDGET,
+                   help="seconds for the symbolic route (0 skips it)")
     h.add_argument("--json", action="store_true")
     h.set_defaults(func=_cmd_hermite)
 
@@ -226,7 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     s1 = ss.add_parser("one-step", help="one exact gradient step, then ridge (Ba et al. protocol)")
     _add_one_step_args(s1)
     s1.add_argument("--d", type=int, default=256)
-    s1.add_argument("--seeds", type=int, default=5, help="number of seeds (0..K-1)")
+    s1.add_argument("--seeds", default="5", help="K (seeds 0..K-1) or an explicit list 3,7,11")
     s1.add_argument("--n-test", type=int, default=20000)
     s1.add_argument("--psi1-readout", type=float, default=None, help="separate ratio for the ridge batch")
     s1.add_argument("--features", choices=("network", "gaussian-equivalent"), default="network")
