@@ -190,14 +190,32 @@ def _damped(prob: _Problem, st: _State, x, g, res, conv, maxiter, step, adaptive
 
 
 def _anderson(prob: _Problem, st: _State, x, g, res, conv, maxiter, memory, beta):
-    """Anderson acceleration (type II) with restarts.  Returns (converged, message)."""
+    """Anderson acceleration (type II) with restarts.  Returns (converged, message).
+
+    A restart (history cleared, back to the best iterate, a plain step of halved mixing) happens on
+    a blow-up (residual > 1e4 × best), after 2·memory + 5 iterations without a new best, or when the
+    map is not finite at a proposal; more than 8 restarts is a failure.
+    """
     dX: list[np.ndarray] = []
     dF: list[np.ndarray] = []
     f = g - x
     x_prev = f_prev = None
     stall = 0
-    nonfinite = 0
+    restarts = 0
+    mix = beta
     it0 = st.nit
+
+    def restart():
+        nonlocal x, g, res, f, x_prev, f_prev, stall, restarts, mix
+        restarts += 1
+        dX.clear()
+        dF.clear()
+        x, g, res = st.best_x, st.best_g, st.best_res
+        f = g - x
+        x_prev = f_prev = None
+        stall = 0
+        mix *= 0.5
+
     while not conv:
         if st.nit - it0 >= maxiter:
             return False, f"anderson: no convergence in {maxiter} iterations"
@@ -215,39 +233,26 @@ def _anderson(prob: _Problem, st: _State, x, g, res, conv, maxiter, memory, beta
             gamma = np.linalg.lstsq(Fm / scale, f, rcond=1e-12)[0] / scale
             proposal = x + beta * f - (Xm + beta * Fm) @ gamma
         else:
-            proposal = x + beta * f
+            proposal = x + mix * f
         proposal = prob.project(proposal, x)
         try:
             g_new = prob(proposal)
         except _NonFinite as exc:
-            nonfinite += 1
-            if nonfinite > 3:
+            if restarts >= 8:
                 return False, f"anderson iteration {st.nit + 1}: {exc} (last finite residual {res:.3e})"
-            # restart from the best point with a plain damped step
-            dX.clear(), dF.clear()
-            x, g, res = st.best_x, st.best_g, st.best_res
-            f = g - x
-            x_prev = f_prev = None
-            beta *= 0.5
+            restart()
             continue
         st.nit += 1
         res_new, conv = prob.residual(proposal, g_new)
         x_prev, f_prev = x, f
         x, g, res = proposal, g_new, res_new
         f = g - x
-        if res < st.best_res:
-            stall = 0
-        else:
-            stall += 1
+        stall = 0 if res < st.best_res else stall + 1
         st.offer(x, g, res)
-        if res > 1e4 * st.best_res or stall > 2 * memory + 5:
-            # blow-up or stagnation: restart the history at the best iterate
-            if stall > 6 * memory + 20:
+        if not conv and (res > 1e4 * st.best_res or stall > 2 * memory + 5):
+            if restarts >= 8:
                 return False, f"anderson: stagnated at residual {st.best_res:.3e} after {st.nit} iterations"
-            dX.clear(), dF.clear()
-            x, g, res = st.best_x, st.best_g, st.best_res
-            f = g - x
-            x_prev = f_prev = None
+            restart()
     st.final = (x, g)
     return True, f"converged (anderson) after {st.nit} iterations"
 
