@@ -730,7 +730,12 @@ _SOLVERS = ("reduced", "full")
 
 
 def _solve(setting: GiantStep, model: _Model, srf: SRFParameters, *, solver, method, tol, maxiter,
-           initial, raise_on_failure) -> SRFRisk:
+           initial, raise_on_failure, solver_options) -> SRFRisk:
+    opts = {"damping": 0.5}
+    opts.update(solver_options or {})
+    for bad in ("positive", "raise_on_failure", "method", "tol", "maxiter"):
+        if bad in opts:
+            raise InvalidParameterError(f"solver_options may not set {bad!r}")
     backend = model.spec.name
 
     def fail(msg, fp=None, op=None):
@@ -747,7 +752,7 @@ def _solve(setting: GiantStep, model: _Model, srf: SRFParameters, *, solver, met
             if not np.all(x0 > 0):
                 x0 = model.v_map(np.zeros(2))
             fp = solve_fixed_point(model.log_v_map, np.log(x0), method=method, tol=tol, maxiter=maxiter,
-                                   raise_on_failure=False, damping=0.5)
+                                   raise_on_failure=False, **opts)
             if not fp.converged:
                 return fail(fp.message, fp)
             op = model.complete(*np.exp(fp.x))
@@ -759,7 +764,7 @@ def _solve(setting: GiantStep, model: _Model, srf: SRFParameters, *, solver, met
                 x0 = np.array([0.1, 0.2, V[0], V[1], 0.5, 0.5, 1.5 if model.has_mean else 0.0])
             fp = solve_fixed_point(model.full_map, x0, method=method, tol=tol, maxiter=maxiter,
                                    positive=[False, False, True, True, False, False, False],
-                                   raise_on_failure=False, damping=0.5)
+                                   raise_on_failure=False, **opts)
             if not fp.converged:
                 return fail(fp.message, fp)
             op = model.from_vector(fp.x)
@@ -779,7 +784,7 @@ def _solve(setting: GiantStep, model: _Model, srf: SRFParameters, *, solver, met
 
 def _model(setting: GiantStep, srf: SRFParameters, spectrum, nodes: int) -> _Model:
     cc = conditional_coefficients(setting.student, setting.teacher, srf, nodes)
-    if setting.lam == 0 and float(np.max(cc.mu_star)) < 1e-12:
+    if setting.lam == 0 and float(np.max(cc.mu_star)) ** 2 < 1e-12 * max(1.0, float(np.max(cc.mu1)) ** 2):
         raise InvalidParameterError(
             "lam = 0 with a linear student (mu_star = 0): the ridgeless sRF equations are singular; use lam > 0"
         )
@@ -809,6 +814,7 @@ def srf_risk(
     maxiter: int = 2000,
     initial=None,
     raise_on_failure: bool = True,
+    solver_options: dict | None = None,
 ) -> SRFRisk:
     """Asymptotic test and train error of ridge on the sRF features (spec ``spiked-rf.md`` §3).
 
@@ -837,6 +843,10 @@ def srf_risk(
     raise_on_failure : bool
         Raise :class:`~asymptotics.errors.ConvergenceError` (carrying a non-converged :class:`SRFRisk`)
         instead of returning it.
+    solver_options : dict, optional
+        Further options of :func:`~asymptotics.fixed_point.solve_fixed_point` (``damping``, default
+        0.5; ``adaptive``; ``memory``; ``fallback``), e.g. ``{"damping": 0.5, "adaptive": False}`` with
+        ``solver="full", method="damped"`` is the authors' scheme (spec §4).
 
     Returns
     -------
@@ -852,7 +862,7 @@ def srf_risk(
     sp = _resolve_spectrum(setting, backend, spectrum, d, rng, average_spike, W0)
     model = _model(setting, p, sp, nodes)
     return _solve(setting, model, p, solver=solver, method=method, tol=tol, maxiter=maxiter,
-                  initial=initial, raise_on_failure=raise_on_failure)
+                  initial=initial, raise_on_failure=raise_on_failure, solver_options=solver_options)
 
 
 def srf_curve(
