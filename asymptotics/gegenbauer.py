@@ -106,9 +106,16 @@ def log_harmonic_dimension(d, k):
     if np.any(k < 0) or np.any(k != np.floor(k)):
         raise InvalidParameterError(f"degrees k must be non-negative integers, got {k!r}")
     kf = np.maximum(k.astype(float), 1.0)
+    kmax = int(kf.max()) if kf.size else 1
+    if kmax <= 10_000:
+        # log C(k + d − 3, k − 1) = Σ_{i<k} log((d − 2 + i)/i): no cancellation of large lnΓ at large d
+        i = np.arange(1, kmax, dtype=float)
+        csum = np.concatenate(([0.0], np.cumsum(np.log1p((d - 2) / i))))
+        logc = csum[kf.astype(int) - 1]
+    else:
+        logc = special.gammaln(kf + d - 2) - special.gammaln(kf) - special.gammaln(d - 1)
     with np.errstate(divide="ignore"):
-        val = (np.log(2 * kf + d - 2) - np.log(kf) + special.gammaln(kf + d - 2)
-               - special.gammaln(kf) - special.gammaln(d - 1))
+        val = np.log(2 * kf + d - 2) - np.log(kf) + logc
     if d == 2:  # Γ(0) poles: B(2, k) = 2 for k ≥ 1
         val = np.full_like(kf, math.log(2.0))
     out = np.where(k == 0, 0.0, val)

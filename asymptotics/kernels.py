@@ -602,7 +602,7 @@ def _resolve_target(target, d: int) -> TargetProfile:
     if isinstance(target, str):
         if target.startswith("fn:"):
             return target_profile(target[3:], d)
-        if re.fullmatch(r"\s*\d+\s*:.*", target):
+        if re.match(r"\s*\d", target):
             return parse_target(target)
         return target_profile(target, d)
     return parse_target(target)
@@ -727,7 +727,7 @@ def krr_equivalent(
         d1 = df1_over_n(kappa)
         d2 = float(np.sum(B * (mu / (mu + kappa)) ** 2)) / n
     else:
-        pos = mu > 0
+        pos = xi > 1e-12 * xi.max()
         ret = np.where(pos, 0.0, 1.0)
         d1 = d2 = float(np.sum(B[pos])) / n
     signal = float(F2.sum()) + unresolved
@@ -777,7 +777,8 @@ def krr_risk(setting: KernelRidge, *, max_degree: int = 64, tail_factor: float =
 
 
 def _risk_from(g: GegenbauerCoefficients, s: KernelRidge, kappa0) -> KRRRisk:
-    xi = np.clip(np.asarray(g.xi), 0.0, None)
+    xi = np.asarray(g.xi)
+    xi = np.where(xi > g.error_estimate, xi, 0.0)      # below the error estimate: exactly zero
     lump = max(0.0, g.h1 - float(xi.sum()))
     if lump <= 10 * g.error_estimate:    # finite-rank kernels (polynomial activations)
         lump = 0.0
@@ -879,6 +880,13 @@ def krr_transition(xi: Sequence[float], h1: float, target, ell: int, psi, lam: f
                 bias, var = 0.0, (s2 + F_gt) / (p - 1)
             else:
                 bias, var = F_ell * (1 - p), (s2 + F_gt) * p / (1 - p)
+        elif gamma > 1:
+            # MP(γ) = (1 − 1/γ) δ_0 + continuous part; the atom cancels in m − λ̃m' exactly, so use the
+            # continuous part m_c(z) = m_{1/γ}(z/γ)/γ² (companion law) to avoid O(1/λ̃) cancellations.
+            m = float(mp_stieltjes(-lt / gamma, 1 / gamma)) / gamma**2
+            dm = float(mp_stieltjes_derivative(-lt / gamma, 1 / gamma)) / gamma**3
+            bias = F_ell * (lt * lt * dm + 1.0 - 1.0 / gamma)
+            var = (s2 + F_gt) * gamma * (m - lt * dm)
         else:
             m = float(mp_stieltjes(-lt, gamma))
             dm = float(mp_stieltjes_derivative(-lt, gamma))
