@@ -742,7 +742,7 @@ def krr_equivalent(
         n=n, d=int(dd) if dd.is_integer() else dd, lam=lam, noise=noise, kappa=kappa, test_error=test,
         train_error=train, bias=bias, variance=test - bias, df1=d1, df2=d2,
         retained=tuple(float(v) for v in ret), degree_cutoff=K, lump=lump,
-        staircase=krr_staircase(prof, math.log(n) / math.log(dd), xi=xi) if n >= 1 else prof.norm2,
+        staircase=float(krr_staircase(prof, math.log(n) / math.log(dd), xi=xi)) if n >= 1 else prof.norm2,
         nfev=nfev,
     )
 
