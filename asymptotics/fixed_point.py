@@ -156,7 +156,8 @@ class _State:
 
 
 def _damped(prob: _Problem, st: _State, x, g, res, conv, maxiter, step, adaptive):
-    """Damped Picard with adaptive step.  Returns (converged, x, g, res, message)."""
+    """Damped Picard x ← x + a(G(x) − x) with adaptive a.  Returns (converged, message); the
+    converged iterate is left in ``st.final``."""
     step = float(step)
     max_step = 1.0 if adaptive else step
     it0 = st.nit

@@ -135,9 +135,9 @@ class GiantStep:
     alpha : float
         n/d, the readout sample ratio (> 0).
     width_ratio : float
-        p/d (> 0).
+        p/d (> 0); default 1 (p = d, as in the authors' notebooks).
     lam : float
-        Ridge λ ≥ 0 of the un-normalized objective.
+        Ridge λ ≥ 0 of the un-normalized objective; default 0.01 (the authors' Simulations notebook).
     noise : float
         Label-noise standard deviation σ_ε ≥ 0 (on every label: first-step batch and readout batch).
 
