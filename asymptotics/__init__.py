@@ -31,7 +31,20 @@ from .onestep import (
     rf_risk,
     spike,
 )
-from .settings import OneStep
+from .settings import GiantStep, OneStep
+from .fixed_point import FixedPointResult, solve_along, solve_fixed_point
+from .srf import OptimalRidge, SRFParameters, SRFRisk, optimal_ridge, srf_curve, srf_parameters, srf_risk
+from .gegenbauer import gegenbauer_coefficients, harmonic_dimension
+from .kernels import (
+    KernelRidge,
+    KRRRisk,
+    dot_product_kernel,
+    kernel_gegenbauer,
+    krr_risk,
+    krr_risk_curve,
+    krr_staircase,
+    krr_transition,
+)
 
 __all__ = [
     "Activation", "REGISTRY_NAMES", "get_activation",
@@ -39,5 +52,10 @@ __all__ = [
     "InvalidParameterError", "RootFindingError", "UnknownActivationError",
     "HermiteCoefficients", "HermiteConstants", "hermite_coefficients", "hermite_constants",
     "LargeStepLimit", "OneStepRisk", "kernel_lower_bound", "large_step_limit", "one_step_curve",
-    "one_step_risk", "one_step_risk_on_weights", "rf_risk", "spike", "OneStep",
+    "one_step_risk", "one_step_risk_on_weights", "rf_risk", "spike", "OneStep", "GiantStep",
+    "FixedPointResult", "solve_fixed_point", "solve_along",
+    "SRFParameters", "SRFRisk", "OptimalRidge", "srf_parameters", "srf_risk", "srf_curve", "optimal_ridge",
+    "gegenbauer_coefficients", "harmonic_dimension",
+    "KernelRidge", "KRRRisk", "dot_product_kernel", "kernel_gegenbauer", "krr_risk", "krr_risk_curve",
+    "krr_staircase", "krr_transition",
 ]
