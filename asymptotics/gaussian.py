@@ -36,6 +36,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from .errors import ActivationError, InvalidParameterError
+from .settings import check_int, check_positive
 
 __all__ = [
     "DEFAULT_CUTOFF",
@@ -73,22 +74,6 @@ def _readonly(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def _check_count(n, what: str, minimum: int = 1) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < minimum:
-        raise InvalidParameterError(f"{what} must be an integer >= {minimum}, got {n!r}")
-    return int(n)
-
-
-def _check_positive(x, what: str) -> float:
-    try:
-        x = float(x)
-    except (TypeError, ValueError):
-        raise InvalidParameterError(f"{what} must be a positive number, got {x!r}") from None
-    if not math.isfinite(x) or x <= 0:
-        raise InvalidParameterError(f"{what} must be a positive finite number, got {x!r}")
-    return x
-
-
 def _check_finite(values: np.ndarray, what: str) -> np.ndarray:
     if not np.all(np.isfinite(values)):
         raise ActivationError(
@@ -119,7 +104,7 @@ def gauss_hermite_rule(n: int) -> tuple[np.ndarray, np.ndarray]:
     >>> round(float(w.sum()), 15), round(float(w @ x**2), 15), round(float(w @ x**4), 14)
     (1.0, 1.0, 3.0)
     """
-    n = _check_count(n, "number of Gauss-Hermite nodes")
+    n = check_int("number of Gauss-Hermite nodes", n, 1)
     x, w = np.polynomial.hermite_e.hermegauss(n)
     w = w / w.sum()  # analytically Σ w = √(2π); renormalizing removes the rounding
     return _readonly(x), _readonly(w)
@@ -133,7 +118,7 @@ def gauss_legendre_rule(n: int) -> tuple[np.ndarray, np.ndarray]:
     >>> round(float(w.sum()), 15), round(float(x[1]), 12)
     (2.0, 0.57735026919)
     """
-    n = _check_count(n, "number of Gauss-Legendre nodes")
+    n = check_int("number of Gauss-Legendre nodes", n, 1)
     x, w = np.polynomial.legendre.leggauss(n)
     return _readonly(x), _readonly(w)
 
@@ -179,9 +164,9 @@ def gaussian_rule(
     >>> round(float(w.sum()), 14), round(float(w @ np.maximum(x, 0)), 15)   # 1/sqrt(2 pi)
     (1.0, 0.398942280401433)
     """
-    cutoff = _check_positive(cutoff, "cutoff")
-    panel_width = _check_positive(panel_width, "panel_width")
-    order = _check_count(order, "panel order")
+    cutoff = check_positive("cutoff", cutoff)
+    panel_width = check_positive("panel_width", panel_width)
+    order = check_int("panel order", order, 1)
     return _gaussian_rule_cached(_normalize_breakpoints(breakpoints), cutoff, panel_width, order)
 
 
@@ -274,9 +259,9 @@ def shifted_gaussian_rule(
     if s.ndim != 1:
         raise InvalidParameterError("shifts s must be a scalar or a 1-D array")
     _check_finite_param(s, "shift s")
-    c = _check_positive(c, "scale c")
-    cutoff = _check_positive(cutoff, "cutoff")
-    order = _check_count(order, "panel order")
+    c = check_positive("scale c", c)
+    cutoff = check_positive("cutoff", cutoff)
+    order = check_int("panel order", order, 1)
     rc = math.sqrt(c)
     width = min(1.0, 1.0 / rc)
     base = _uniform_edges(cutoff, width)
@@ -337,7 +322,7 @@ def shifted_gaussian_expectation(
             orders.append(int(k))
         if not orders:
             raise InvalidParameterError("hermite_orders must not be empty")
-    c = _check_positive(c, "scale c")
+    c = check_positive("scale c", c)
     rc = math.sqrt(c)
     n_out = 1 if orders is None else len(orders)
     out = np.empty((n_out, flat.size))

@@ -47,6 +47,7 @@ import sympy
 
 from .activations import Activation, get_activation, z
 from .errors import ActivationError, InvalidParameterError
+from .settings import check_int, check_positive
 from .gaussian import (
     DEFAULT_CUTOFF,
     DEFAULT_PANEL_ORDER,
@@ -81,12 +82,6 @@ _METHODS = ("auto", "exact", "mpmath", "float")
 # validation helpers
 
 
-def _check_order(order) -> int:
-    if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 0:
-        raise InvalidParameterError(f"order must be a non-negative integer, got {order!r}")
-    return int(order)
-
-
 def _check_digits(digits) -> int | None:
     if digits is None:
         return None
@@ -94,15 +89,6 @@ def _check_digits(digits) -> int | None:
         raise InvalidParameterError(f"digits must be a positive integer (or None), got {digits!r}")
     return int(digits)
 
-
-def _check_scale(c) -> float:
-    try:
-        c = float(c)
-    except (TypeError, ValueError):
-        raise InvalidParameterError(f"scale c must be a positive number, got {c!r}") from None
-    if not math.isfinite(c) or c <= 0:
-        raise InvalidParameterError(f"scale c must be a positive finite number, got {c!r}")
-    return c
 
 
 # --------------------------------------------------------------------------------------------
@@ -647,7 +633,7 @@ def hermite_coefficients(
     >>> [round(c, 12) + 0.0 for c in hermite_coefficients("he2", 3).coefficients]
     [0.0, 0.0, 1.0, 0.0]
     """
-    order = _check_order(order)
+    order = check_int("order", order, 0, "the highest Hermite degree")
     digits = _check_digits(digits)
     if method not in _METHODS:
         raise InvalidParameterError(f"method must be one of {', '.join(_METHODS)}, got {method!r}")
@@ -845,12 +831,12 @@ def shifted_moments(f, s, c: float = 1.0, orders: Sequence[int] = (0, 1, 2), *, 
     >>> bool(np.allclose(m[0], [0.0, 0.6826894921370859], atol=1e-14))   # erf(s/sqrt(1+2c))
     True
     """
-    c = _check_scale(c)
+    c = check_positive("scale c", c, "the variance of the Gaussian argument")
     if isinstance(orders, (int, np.integer)):
         orders = (orders,)
     orders = tuple(orders)
     for k in orders:
-        _check_order(k)
+        check_int("order", k, 0, "a Hermite degree")
     if not orders:
         raise InvalidParameterError("orders must not be empty")
     act = get_activation(f)
@@ -895,7 +881,7 @@ def shifted_coefficients(f, s, c: float = 1.0) -> ShiftedCoefficients:
     >>> round(float(sc.mu0[0]), 12), round(float(sc.mu1[0]), 12)
     (0.398942280401, 0.5)
     """
-    c = _check_scale(c)
+    c = check_positive("scale c", c, "the variance of the Gaussian argument")
     act = get_activation(f)
     s_arr = np.asarray(s, dtype=float)
     if not np.all(np.isfinite(s_arr)):

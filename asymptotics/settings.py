@@ -17,26 +17,45 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from numbers import Integral
 
 from .activations import Activation, get_activation
 from .errors import InvalidParameterError
 
-__all__ = ["OneStep", "GiantStep", "check_positive", "check_nonnegative", "check_finite"]
+__all__ = [
+    "check_int","OneStep", "GiantStep", "check_positive", "check_nonnegative", "check_finite"]
+
+
+def _paren(meaning: str) -> str:
+    return f" ({meaning})" if meaning else ""
 
 
 def _as_float(name: str, value, meaning: str) -> float:
     try:
         x = float(value)
     except (TypeError, ValueError):
-        raise InvalidParameterError(f"{name} must be a number ({meaning}), got {value!r}") from None
+        raise InvalidParameterError(f"{name} must be a number{_paren(meaning)}, got {value!r}") from None
     return x
+
+
+def check_int(name: str, value, minimum: int, meaning: str = "") -> int:
+    """Return ``int(value)`` or raise :class:`InvalidParameterError` unless it is an integer ≥ minimum.
+
+    Booleans and non-integral floats are rejected (``3.0`` is not accepted either: sizes are counts).
+    """
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise InvalidParameterError(f"{name} must be an integer >= {minimum}{_paren(meaning)}, got {value!r}")
+    v = int(value)
+    if v < minimum:
+        raise InvalidParameterError(f"{name} must be an integer >= {minimum}{_paren(meaning)}, got {v}")
+    return v
 
 
 def check_positive(name: str, value, meaning: str = "") -> float:
     """Return ``float(value)`` or raise :class:`InvalidParameterError` unless it is finite and > 0."""
     x = _as_float(name, value, meaning)
     if not (math.isfinite(x) and x > 0):
-        raise InvalidParameterError(f"{name} must be a finite number > 0 ({meaning}), got {x!r}")
+        raise InvalidParameterError(f"{name} must be a finite number > 0{_paren(meaning)}, got {x!r}")
     return x
 
 
@@ -44,7 +63,7 @@ def check_nonnegative(name: str, value, meaning: str = "") -> float:
     """Return ``float(value)`` or raise :class:`InvalidParameterError` unless it is finite and ≥ 0."""
     x = _as_float(name, value, meaning)
     if not (math.isfinite(x) and x >= 0):
-        raise InvalidParameterError(f"{name} must be a finite number >= 0 ({meaning}), got {x!r}")
+        raise InvalidParameterError(f"{name} must be a finite number >= 0{_paren(meaning)}, got {x!r}")
     return x
 
 
@@ -52,7 +71,7 @@ def check_finite(name: str, value, meaning: str = "") -> float:
     """Return ``float(value)`` or raise :class:`InvalidParameterError` unless it is finite."""
     x = _as_float(name, value, meaning)
     if not math.isfinite(x):
-        raise InvalidParameterError(f"{name} must be a finite number ({meaning}), got {x!r}")
+        raise InvalidParameterError(f"{name} must be a finite number{_paren(meaning)}, got {x!r}")
     return x
 
 

@@ -27,6 +27,7 @@ import numpy as np
 
 from asymptotics.activations import Activation
 from asymptotics.errors import AsymptoticsError, InvalidParameterError
+from asymptotics.settings import check_int
 
 __all__ = [
     "Batch",
@@ -66,20 +67,6 @@ def check_all_finite(name: str, value, hint: str = "") -> None:
             msg += f"; {hint}"
         raise NonFiniteError(msg)
 
-
-def check_int(name: str, value, minimum: int, meaning: str = "") -> int:
-    """Return ``int(value)`` or raise :class:`InvalidParameterError` unless it is an integer ≥ minimum.
-
-    Booleans and non-integral floats are rejected (``3.0`` is not accepted either: sizes are counts).
-    """
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise InvalidParameterError(
-            f"{name} must be an integer >= {minimum} ({meaning}), got {value!r}"
-        )
-    v = int(value)
-    if v < minimum:
-        raise InvalidParameterError(f"{name} must be an integer >= {minimum} ({meaning}), got {v}")
-    return v
 
 
 def as_generator(rng) -> np.random.Generator:
