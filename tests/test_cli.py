@@ -95,3 +95,13 @@ def test_module_entry_point_and_argparse_errors():
     assert r.returncode == 2 and "Traceback" not in r.stderr and "psi2" in r.stderr
     r = subprocess.run([sys.executable, "-m", "asymptotics", "nosuchcommand"], capture_output=True, text=True)
     assert r.returncode == 2
+
+
+def test_risk_krr_json_list(capsys):
+    code, out, _ = run(capsys, "risk", "krr", "--kernel", "ntk", "--activation", "relu", "--d", "20",
+                       "--n", "50,800", "--lam", "0.01", "--target", "1:1,2:0.5", "--noise", "0.1", "--json")
+    assert code == 0
+    lst = json.loads(out)
+    assert len(lst) == 2 and lst[1]["test_error"] < lst[0]["test_error"]
+    code, _, err = run(capsys, "risk", "krr", "--d", "2", "--n", "5")
+    assert code == 2 and err.startswith("asym: error:")

@@ -3,6 +3,7 @@
     asym hermite NAME_OR_EXPR --order K [--digits D]
     asym risk one-step --student S --teacher T --psi1 X --psi2 X --lam X --eta X --noise X
     asym risk large-step --student S --teacher T
+    asym risk krr --kernel ntk|rf --activation A --d D --n N[,N...] --lam X --target "k:F2,..." --noise X
     asym simulate one-step ... --d D --seeds K
     asym compare one-step [--d 256,512,1024] [--seeds K] [--checkpoint F] [--out DIR]
     asym figure 3a|3b [--quick] [--d D] [--seeds K] [--out DIR]
@@ -16,6 +17,7 @@ comma-separated list, giving a list of results.  Invalid input prints one line
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from pathlib import Path
@@ -132,6 +134,22 @@ def _cmd_risk_large_step(args) -> int:
     return 0
 
 
+def _cmd_risk_krr(args) -> int:
+    from asymptotics.kernels import KernelRidge, krr_risk_curve
+
+    ns = _floats(args.n, "n")
+    base = KernelRidge(kernel=args.kernel, activation=args.activation, d=args.d, n=ns[0],
+                       lam=args.lam, noise=args.noise, target=args.target)
+    results = krr_risk_curve(base, ns)
+    dicts = [r.to_dict() for r in results]
+    lines = [f"{'n':>10} {'log n/log d':>11} {'test':>9} {'train':>9} {'staircase':>9}"]
+    for n, r in zip(ns, results):
+        lines.append(f"{n:10.4g} {math.log(n) / math.log(args.d):11.3f} {r.test_error:9.5f} "
+                     f"{r.train_error:9.5f} {r.staircase:9.5f}")
+    _emit(dicts if len(ns) > 1 else dicts[0], args.json, "\n".join(lines))
+    return 0
+
+
 def _cmd_simulate_one_step(args) -> int:
     from .simulate import simulate_one_step
 
@@ -232,6 +250,17 @@ def build_parser() -> argparse.ArgumentParser:
     r2.add_argument("--teacher", default="tanh")
     r2.add_argument("--json", action="store_true")
     r2.set_defaults(func=_cmd_risk_large_step)
+
+    r3 = rs.add_parser("krr", help="kernel ridge regression on the sphere, finite-d equivalent (spec §6.4)")
+    r3.add_argument("--kernel", choices=("ntk", "rf", "both"), default="ntk")
+    r3.add_argument("--activation", default="relu")
+    r3.add_argument("--d", type=int, default=20)
+    r3.add_argument("--n", default="100", help="sample size(s), comma-separated for a curve")
+    r3.add_argument("--lam", type=float, default=0.0, help="ridge λ in K(K + λI)^{-1}y")
+    r3.add_argument("--target", default="1:1", help='degree profile "k:F2,..." or a single-index function')
+    r3.add_argument("--noise", type=float, default=0.0, help="label-noise std σ_ε")
+    r3.add_argument("--json", action="store_true")
+    r3.set_defaults(func=_cmd_risk_krr)
 
     s = sub.add_parser("simulate", help="Monte Carlo of the real network")
     ss = s.add_subparsers(dest="model", required=True)
