@@ -161,3 +161,18 @@ def test_lower_bound_and_large_step_limit():
     assert tanh.kappa_star == pytest.approx(1.588, abs=2e-3)
     assert tanh.tau_star == pytest.approx(9.45e-5, rel=0.01)
     assert 10 * tanh.tau_star < tanh.lower_bound  # Corollary 8
+
+
+def test_centered_and_raw_teacher_are_consistent():
+    """A centered student cannot fit μ0*: at η = 0 it adds exactly μ0*²/(1 − D2) to the risk.
+
+    Our centered-ReLU values (0.2551 at η = 0, 0.1801 at η = 4) are 0.0015 below the spec §4.3
+    theory column (0.2566, 0.1815), while the raw-ReLU value matches the spec (0.3961).  This
+    identity ties the two together; Monte Carlo at d = 1024 (results/one_step/centered_relu.md,
+    40 seeds) gives 0.2543 ± 0.0014 at η = 0, closer to ours.
+    """
+    c = OneStep("tanh", "centered:relu", psi1=5, psi2=0.5, lam=1e-2, eta=0, noise=0.1)
+    raw, cen = one_step_risk(c.replace(teacher="relu")), one_step_risk(c)
+    mu0 = hermite_constants("relu").mu0
+    assert raw.risk - cen.risk == pytest.approx(mu0**2 / (1 - cen.df2), rel=1e-10)
+    assert cen.risk == pytest.approx(0.2551, abs=6e-5)
