@@ -16,6 +16,8 @@ Non-centered students (μ0 ≠ 0, e.g. ReLU) are handled by our extension: the m
 strong spike (eigenvalue μ0² ≫ κ̄/N) of the feature second moment, so the readout fits the teacher's
 constant μ0* exactly in the limit, and μ0* drops out of both the risk floor and the effective noise.
 The finite-d equivalent (:func:`one_step_risk_on_weights`) keeps the mean direction explicitly.
+The limit is not uniform in μ0: it needs μ0² ≫ κ̄/N, so for a nearly centered student at moderate N
+prefer the finite-d equivalent.  Validated by Monte Carlo for ReLU students (tests/test_validation.py).
 
 >>> r = one_step_risk(OneStep("tanh", "tanh", psi1=2, psi2=2, lam=1e-2, eta=4, noise=0.1))
 >>> round(r.risk, 4), round(r.risk_rf, 4)      # spec §4.3 table: 0.1056 and 0.1285
@@ -208,7 +210,7 @@ def _check_finite(value: float, what: str, setting: OneStep) -> float:
     return value
 
 
-def one_step_risk(setting: OneStep, _kappa0: tuple[float | None, float | None] = (None, None)) -> OneStepRisk:
+def one_step_risk(setting: OneStep) -> OneStepRisk:
     """Asymptotic test risk R_1 after one step of size η, with R_0, train error and derived quantities.
 
     Implements spec ``one-step-ge.md`` §4.2 (risk) and §4.2b (train error):
@@ -217,12 +219,19 @@ def one_step_risk(setting: OneStep, _kappa0: tuple[float | None, float | None] =
 
     (μ0* dropped for a non-centered student, see the module docstring).  η = 0 gives the RF ridge risk.
     """
-    kr, kf = _kappa0
-    risk, train, kbar, d1, d2 = _asymptotic_point(setting, kappa0=kr)
+    return _one_step_risk(setting, None)
+
+
+def _one_step_risk(setting: OneStep, kappa0: float | None) -> OneStepRisk:
+    """:func:`one_step_risk` with the effective-ridge root bracket started near ``kappa0``.
+
+    κ̄ does not depend on η (the spike does not enter normalized traces), so R_0 and R_1 share it.
+    """
+    risk, train, kbar, d1, d2 = _asymptotic_point(setting, kappa0=kappa0)
     if setting.eta == 0:
         risk_rf = risk
     else:
-        risk_rf = _asymptotic_point(setting.replace(eta=0.0), kappa0=kf)[0]
+        risk_rf = _asymptotic_point(setting.replace(eta=0.0), kappa0=kbar)[0]
     sp = spike(setting)
     return OneStepRisk(
         risk=_check_finite(risk, "risk", setting),
@@ -258,11 +267,10 @@ def one_step_curve(setting: OneStep, parameter: str, values: Iterable[float]) ->
             f"cannot sweep {parameter!r}; choose one of {', '.join(SWEEP_PARAMETERS)}"
         )
     out = []
-    k_prev: tuple[float | None, float | None] = (None, None)
+    k_prev: float | None = None
     for v in values:
-        s = setting.replace(**{parameter: v})
-        r = one_step_risk(s, _kappa0=k_prev)
-        k_prev = (r.effective_ridge, r.effective_ridge)
+        r = _one_step_risk(setting.replace(**{parameter: v}), k_prev)
+        k_prev = r.effective_ridge
         out.append(r)
     return tuple(out)
 
