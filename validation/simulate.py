@@ -138,19 +138,26 @@ def estimate_risk(
     f̂(x) = φ(x)ᵀ â with φ from :func:`features_matrix`; the target is noise-free.  The points are
     drawn and evaluated ``chunk_size`` rows at a time; since consecutive draws from one generator
     concatenate, the result does not depend on the chunk size (up to summation rounding).
+
+    ``coef`` may also be an (N, K) matrix of K readouts (e.g. one per sample size, as in
+    :mod:`validation.giant_step`): all are evaluated on the same test points and an array of K risks
+    is returned.
     """
     n_test = check_int("n_test", n_test, 1, "the number of test points")
     d, N = W1.shape
+    coef = np.asarray(coef, dtype=float)
     rows = auto_chunk_rows(N, chunk_size)
-    total = 0.0
+    total = np.zeros(coef.shape[1:])
     for s in range(0, n_test, rows):
         m = min(rows, n_test - s)
         Xt = gaussian_inputs(m, d, rng)
-        err = features_matrix(Xt, W1, student, ge, ge_rng) @ coef - teacher_labels(Xt, beta, teacher)
-        total += float(err @ err)
+        target = teacher_labels(Xt, beta, teacher)
+        err = features_matrix(Xt, W1, student, ge, ge_rng) @ coef
+        err -= target if coef.ndim == 1 else target[:, None]
+        total += np.einsum("i...,i...->...", err, err)
     risk = total / n_test
     check_all_finite("test risk", risk, "the predictor or the teacher overflowed")
-    return risk
+    return float(risk) if coef.ndim == 1 else risk
 
 
 @dataclass(frozen=True)

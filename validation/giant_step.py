@@ -1,0 +1,528 @@
+"""Monte Carlo of the giant-step protocol (Cui et al. 2024) and of its spiked random-features model.
+
+Spec ``README.md`` (conventions table, giant-step column) and ``spiked-rf.md`` §1.2–1.5.  Two models,
+simulated exactly and separately, so that "the equations solve the sRF" and "the sRF approximates
+the network" are checked one at a time:
+
+``model="network"`` (spec §1.2–1.3, §1.5)
+    1. W0 ∈ R^{p×d}, rows uniform on the unit sphere (normalized Gaussian rows); a = 1/√p (all equal,
+       frozen); teacher direction θ = √d β with β uniform on the unit sphere, so ‖θ‖² = d and
+       y = σ*(⟨θ, x⟩/√d) + σ_ε ξ = σ*(⟨β, x⟩) + σ_ε ξ.
+    2. Batch 0 of n0 = round(α0 d) samples (noisy labels).
+    3. One exact step W1 = W0 − η∇_W L, L = (1/2n0) Σ (f(x) − y)², f(x) = aᵀσ(Wx)/√p, η = η̃ p
+       (:func:`giant_step_update`, which reuses :func:`validation.networks.one_step_gradient` on Wᵀ).
+       Per neuron: w_i ← w_i + η̃ (1/n0) Σ_μ (y_μ − f0(x_μ)) σ'(⟨w_i, x_μ⟩) x_μ.
+``model="srf"`` (spec §1.4, §2)
+    First layer F = √c W0 + (r/√d) 1_p vᵀ with W0 as above, v = √d·(uniform unit vector) drawn
+    independently of W0, and θ = γv + ρζ with ζ ⊥ v, ‖ζ‖² = d, ρ = √(1 − γ²)
+    (:func:`sample_srf`), for given (r, c, γ).
+
+Then, for both (step 4–5): a fresh readout batch of n = round(α d) samples with noisy labels, features
+φ(x) = σ(Wx) (W = W1 or F), ridge ŵ = argmin Σ_μ (y_μ − wᵀφ(x_μ)/√p)² + λ‖w‖² (no 1/n; solved by
+:func:`validation.readout.fit_ridge` at its λ_f = λp/n, which makes its ρ = nλ_f/p equal to λ); train
+error (1/n) Σ_μ (y_μ − ŵᵀφ(x_μ)/√p)² on the noisy labels that were fitted (the convention of
+:func:`asymptotics.srf.srf_risk`, spec §1.5, §3.6); test error E_x(ŵᵀφ(x)/√p − σ*(⟨β, x⟩))² against
+the noise-free teacher on ``n_test`` fresh points, evaluated in chunks
+(:func:`validation.simulate.estimate_risk`).
+
+Label-noise convention (as :mod:`asymptotics.srf`): σ_ε is the std of the noise on *every* label, the
+first-step batch and the readout batch; the test target is noise-free.
+
+Sharing across α.  The first step does not depend on α, so one seed trains one network and fits the
+readout for every requested α on the prefixes of one readout sample: the readout inputs and the label
+noise come from two separate streams, so the first n rows (and their noise) are the same whatever the
+largest α is — the record of (seed, α) does not depend on which other α were requested.  The test
+points are shared by all α of a seed.
+
+Random streams: seed s → ``SeedSequence(s).spawn(4)`` → (network, readout inputs, readout noise, test
+inputs) (:func:`validation.data.spawn_generators`).  Draw order in the network stream: W0, β, X0, ξ0
+(``model="network"``); W0, v, ζ (``model="srf"``).  No global random state.
+
+>>> from asymptotics.settings import GiantStep
+>>> s = GiantStep("tanh", "tanh", alpha0=0.5, eta_tilde=1.0, alpha=1.0, lam=0.01)
+>>> sims = simulate_giant_step(s, d=32, seeds=2, n_test=500)
+>>> len(sims), sims[0].seeds, sorted(sims[0].to_dict())[:3]
+(1, (0, 1), ['alpha', 'd', 'measured_srf'])
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from asymptotics.activations import Activation
+from asymptotics.errors import InvalidParameterError
+from asymptotics.settings import GiantStep, check_positive
+from asymptotics.srf import SRFParameters, srf_parameters
+
+from .data import (
+    Batch,
+    as_generator,
+    check_all_finite,
+    check_int,
+    gaussian_inputs,
+    sample_batch,
+    sample_unit_vector,
+    spawn_generators,
+    teacher_labels,
+)
+from .networks import one_step_gradient, spike_statistics
+from .readout import fit_ridge
+from .simulate import estimate_risk, features_matrix, mean_sem, normalize_seeds
+from .store import Checkpoint
+
+__all__ = [
+    "MODELS",
+    "GiantStepNetwork",
+    "SpikedFeatures",
+    "MeasuredSRF",
+    "GiantStepRecord",
+    "GiantStepSimulation",
+    "giant_step_sizes",
+    "readout_size",
+    "sample_unit_rows",
+    "giant_step_update",
+    "sample_giant_step",
+    "sample_srf",
+    "measure_srf",
+    "model_for_seed",
+    "readout_curve",
+    "simulate_giant_step_seed",
+    "simulate_giant_step",
+]
+
+#: The two simulated models: the real network after one giant step, and the sRF of spec §1.4.
+MODELS = ("network", "srf")
+
+# Order matters: a stream is the i-th child of SeedSequence(seed) (see data.spawn_generators).
+_STREAMS = ("network", "readout", "readout-noise", "test")
+
+
+def giant_step_sizes(setting: GiantStep, d: int) -> tuple[int, int]:
+    """(p, n0) = (round(p/d · d), round(α0 d)) (README "ratios"); n0 = 0 means no step (α0 = 0)."""
+    d = check_int("d", d, 2, "the input dimension")
+    p = int(round(setting.width_ratio * d))
+    if p < 1:
+        raise InvalidParameterError(f"width p = round(width_ratio*d) = {p} < 1 (width_ratio={setting.width_ratio}, d={d})")
+    n0 = int(round(setting.alpha0 * d))
+    if setting.alpha0 > 0 and n0 < 1:
+        raise InvalidParameterError(f"batch n0 = round(alpha0*d) = 0 (alpha0={setting.alpha0}, d={d})")
+    return p, n0
+
+
+def readout_size(alpha: float, d: int) -> int:
+    """n = round(α d) ≥ 1, the readout batch (spec §1.5)."""
+    n = int(round(check_positive("alpha", alpha, "n/d, the readout sample ratio") * d))
+    if n < 1:
+        raise InvalidParameterError(f"readout batch n = round(alpha*d) = 0 (alpha={alpha}, d={d})")
+    return n
+
+
+def sample_unit_rows(p: int, d: int, rng: np.random.Generator) -> np.ndarray:
+    """W0 ∈ R^{p×d} with iid rows uniform on the unit sphere S^{d−1} (normalized Gaussian rows), spec §1.2."""
+    W = rng.standard_normal((p, d))
+    W /= np.linalg.norm(W, axis=1, keepdims=True)
+    return W
+
+
+def giant_step_update(
+    W0: np.ndarray, a: np.ndarray, X: np.ndarray, y: np.ndarray, student: Activation, eta_tilde: float,
+    chunk_size: int | None = None,
+) -> np.ndarray:
+    """W1 = W0 − η∇_W L(W0) with η = η̃ p, f(x) = aᵀσ(Wx)/√p, L = (1/2n0) Σ (f − y)² (spec §1.3).
+
+    The gradient is :func:`validation.networks.one_step_gradient` of the transposed network
+    f = aᵀσ((Wᵀ)ᵀx)/√p, transposed back.  With a = 1/√p this is
+    w_i ← w_i + η̃ (1/n0) Σ_μ (y_μ − f0(x_μ)) σ'(⟨w_i, x_μ⟩) x_μ.
+    """
+    p = W0.shape[0]
+    grad = one_step_gradient(W0.T, a, X, y, student, chunk_size).T
+    W1 = W0 - (eta_tilde * p) * grad
+    check_all_finite("W1 after the giant step", W1, f"the learning rate eta_tilde={eta_tilde} may be too large")
+    return W1
+
+
+@dataclass(frozen=True)
+class GiantStepNetwork:
+    """A sampled network after one giant step (spec §1.2–1.3).
+
+    ``W0``, ``W1`` are p×d (rows are neurons); ``a`` = 1/√p; ``beta`` = θ/√d (unit vector);
+    ``batch`` the first-step batch (None when α0 = 0 or η̃ = 0: no step).  ``W`` is the first layer
+    the readout uses (W1).
+    """
+
+    W0: np.ndarray = field(repr=False)
+    a: np.ndarray = field(repr=False)
+    beta: np.ndarray = field(repr=False)
+    W1: np.ndarray = field(repr=False)
+    batch: Batch | None = field(repr=False)
+    setting: GiantStep
+
+    @property
+    def W(self) -> np.ndarray:
+        return self.W1
+
+    @property
+    def p(self) -> int:
+        return int(self.W0.shape[0])
+
+    @property
+    def d(self) -> int:
+        return int(self.W0.shape[1])
+
+    @property
+    def n0(self) -> int:
+        return 0 if self.batch is None else self.batch.n
+
+
+def sample_giant_step(setting: GiantStep, d: int, rng, chunk_size: int | None = None) -> GiantStepNetwork:
+    """Sample W0, β, batch 0 and take the exact giant step (spec §1.2–1.3; draw order W0, β, X0, ξ0)."""
+    if not isinstance(setting, GiantStep):
+        raise InvalidParameterError(f"setting must be a GiantStep, got {type(setting).__name__}")
+    p, n0 = giant_step_sizes(setting, d)
+    rng = as_generator(rng)
+    W0 = sample_unit_rows(p, d, rng)
+    a = np.full(p, 1.0 / math.sqrt(p))
+    beta = sample_unit_vector(d, rng)
+    if n0 == 0 or setting.eta_tilde == 0:
+        return GiantStepNetwork(W0=W0, a=a, beta=beta, W1=W0, batch=None, setting=setting)
+    batch = sample_batch(n0, beta, setting.teacher, setting.noise, rng)
+    check_all_finite("batch-0 labels", batch.y, "the teacher overflowed")
+    W1 = giant_step_update(W0, a, batch.X, batch.y, setting.student, setting.eta_tilde, chunk_size)
+    return GiantStepNetwork(W0=W0, a=a, beta=beta, W1=W1, batch=batch, setting=setting)
+
+
+@dataclass(frozen=True)
+class SpikedFeatures:
+    """A sampled sRF first layer F = √c W0 + (r/√d) 1 vᵀ and its teacher (spec §1.4).
+
+    ``v`` has ‖v‖² = d; ``beta`` = θ/√d with θ = γv + ρζ, ζ ⊥ v, ‖ζ‖² = d.
+    """
+
+    W0: np.ndarray = field(repr=False)
+    v: np.ndarray = field(repr=False)
+    beta: np.ndarray = field(repr=False)
+    F: np.ndarray = field(repr=False)
+    srf: SRFParameters
+
+    @property
+    def W(self) -> np.ndarray:
+        return self.F
+
+    @property
+    def p(self) -> int:
+        return int(self.W0.shape[0])
+
+    @property
+    def d(self) -> int:
+        return int(self.W0.shape[1])
+
+
+def sample_srf(srf, p: int, d: int, rng) -> SpikedFeatures:
+    """Sample the sRF of spec §1.4 for given (r, c, γ): draw order W0 (unit rows), v, ζ."""
+    srf = srf if isinstance(srf, SRFParameters) else SRFParameters(*srf)
+    p = check_int("p", p, 1, "the width")
+    d = check_int("d", d, 2, "the input dimension")
+    rng = as_generator(rng)
+    W0 = sample_unit_rows(p, d, rng)
+    v = sample_unit_vector(d, rng) * math.sqrt(d)
+    z = rng.standard_normal(d)
+    z -= v * (v @ z) / d
+    zeta = z * (math.sqrt(d) / np.linalg.norm(z))
+    theta = srf.gamma * v + srf.rho * zeta
+    F = math.sqrt(srf.c) * W0 + (srf.r / math.sqrt(d)) * np.outer(np.ones(p), v)
+    return SpikedFeatures(W0=W0, v=v, beta=theta / math.sqrt(d), F=F, srf=srf)
+
+
+@dataclass(frozen=True)
+class MeasuredSRF:
+    """(r, c, γ) read off a trained W1 (spec §1.4 "Check against real networks").
+
+    With û the top right singular vector of W1 − W0 (sign chosen so that r ≥ 0): r = mean_i ⟨w1_i, û⟩,
+    ``r_spread`` its standard deviation over neurons, γ = ⟨û, β⟩, c = mean_i ‖w1_i − ⟨w1_i, û⟩û‖² (the
+    bulk row norm², = c for rows of √c W0), ``spike_norm`` = ‖W1 − W0‖_op.  For W1 = W0 (no step):
+    r = γ = 0.
+    """
+
+    r: float
+    c: float
+    gamma: float
+    r_spread: float
+    spike_norm: float
+
+    def srf(self) -> SRFParameters:
+        return SRFParameters(self.r, self.c, max(-1.0, min(1.0, self.gamma)), formula="measured")
+
+    def to_dict(self) -> dict:
+        return {"r": self.r, "c": self.c, "gamma": self.gamma, "r_spread": self.r_spread,
+                "spike_norm": self.spike_norm}
+
+
+def measure_srf(W0: np.ndarray, W1: np.ndarray, beta: np.ndarray) -> MeasuredSRF:
+    """Spike and bulk of a trained W1 ∈ R^{p×d} from the SVD of W1 − W0 (see :class:`MeasuredSRF`)."""
+    sp = spike_statistics(W0.T, W1.T, beta)  # left singular vector of (W1 − W0)ᵀ ∈ R^d
+    u = sp.direction
+    if sp.norm == 0.0:
+        return MeasuredSRF(0.0, float(np.mean(np.sum(W1 * W1, axis=1))), 0.0, 0.0, 0.0)
+    proj = W1 @ u
+    if proj.mean() < 0:
+        u, proj = -u, -proj
+    bulk2 = np.sum(W1 * W1, axis=1) - proj**2
+    return MeasuredSRF(float(proj.mean()), float(bulk2.mean()), float(u @ beta), float(proj.std()), sp.norm)
+
+
+def model_for_seed(setting: GiantStep, d: int, seed: int, model: str = "network", srf=None,
+                   chunk_size: int | None = None):
+    """The network (:func:`sample_giant_step`) or sRF (:func:`sample_srf`) that ``seed`` uses.
+
+    For ``model="srf"`` the parameters are ``srf`` (SRFParameters, dict or (r, c, γ)) or, by default,
+    :func:`asymptotics.srf.srf_parameters` of the setting.
+    """
+    if model not in MODELS:
+        raise InvalidParameterError(f"model must be one of {MODELS}, got {model!r}")
+    rng = spawn_generators(seed, _STREAMS)["network"]
+    if model == "network":
+        if srf is not None:
+            raise InvalidParameterError("srf parameters are only used with model='srf'")
+        return sample_giant_step(setting, d, rng, chunk_size)
+    if srf is None:
+        srf = srf_parameters(setting)
+    elif isinstance(srf, dict):
+        srf = SRFParameters(srf["r"], srf["c"], srf["gamma"])
+    p, _ = giant_step_sizes(setting, d)
+    return sample_srf(srf, p, d, rng)
+
+
+def readout_curve(
+    W: np.ndarray, beta: np.ndarray, setting: GiantStep, alphas: Sequence[float], rngs: dict,
+    n_test: int, chunk_size: int | None = None,
+) -> list[tuple[float, float]]:
+    """(test error, train error) of the ridge readout on σ(Wx) for each α (spec §1.5; module docstring).
+
+    One readout sample of n_max = max round(αd) rows is drawn (inputs from ``rngs["readout"]``, label
+    noise from ``rngs["readout-noise"]``); α uses its first round(αd) rows.  The test error of all
+    α is estimated on the same ``n_test`` points from ``rngs["test"]``.
+    """
+    p, d = W.shape
+    student, teacher = setting.student, setting.teacher
+    sizes = [readout_size(a, d) for a in alphas]
+    n_max = max(sizes)
+    X = gaussian_inputs(n_max, d, rngs["readout"])
+    y = teacher_labels(X, beta, teacher)
+    if setting.noise > 0:
+        y = y + setting.noise * rngs["readout-noise"].standard_normal(n_max)
+    check_all_finite("readout labels", y, "the teacher overflowed")
+    Phi = features_matrix(X, W.T, student)
+    del X
+    check_all_finite("readout features", Phi, "the first layer is too large (overflow)")
+    coefs, trains = [], []
+    for n in sizes:
+        fit = fit_ridge(Phi[:n], y[:n], setting.lam * p / n)  # ρ = nλ_f/p = λ (no 1/n)
+        coefs.append(fit.coef)
+        trains.append(fit.train_error)
+    del Phi
+    tests = estimate_risk(W.T, np.column_stack(coefs), beta, student, teacher, n_test, rngs["test"], chunk_size)
+    return [(float(t), float(tr)) for t, tr in zip(np.atleast_1d(tests), trains)]
+
+
+@dataclass(frozen=True)
+class GiantStepRecord:
+    """One seed at one α: test and train error, sizes, and (network) the measured (r, c, γ)."""
+
+    seed: int
+    alpha: float
+    test_error: float
+    train_error: float
+    d: int
+    p: int
+    n0: int
+    n: int
+    measured: MeasuredSRF | None = None
+
+    def to_dict(self) -> dict:
+        return {"seed": self.seed, "alpha": self.alpha, "test_error": self.test_error,
+                "train_error": self.train_error, "d": self.d, "p": self.p, "n0": self.n0, "n": self.n,
+                "measured": None if self.measured is None else self.measured.to_dict()}
+
+
+def simulate_giant_step_seed(
+    setting: GiantStep, d: int, seed: int, alphas: Sequence[float] | None = None, model: str = "network",
+    srf=None, n_test: int = 10000, chunk_size: int | None = None, instance=None,
+) -> tuple[GiantStepRecord, ...]:
+    """One seed of the protocol for every α in ``alphas`` (default: the setting's α); see module doc.
+
+    ``instance`` may pass the already sampled :func:`model_for_seed` result of this seed.
+    """
+    alphas = (setting.alpha,) if alphas is None else tuple(float(a) for a in alphas)
+    inst = instance if instance is not None else model_for_seed(setting, d, seed, model, srf, chunk_size)
+    rngs = spawn_generators(seed, _STREAMS)
+    errs = readout_curve(inst.W, inst.beta, setting, alphas, rngs, n_test, chunk_size)
+    measured = measure_srf(inst.W0, inst.W1, inst.beta) if isinstance(inst, GiantStepNetwork) else None
+    n0 = inst.n0 if isinstance(inst, GiantStepNetwork) else 0
+    return tuple(
+        GiantStepRecord(int(seed), a, t, tr, inst.d, inst.p, n0, readout_size(a, inst.d), measured)
+        for a, (t, tr) in zip(alphas, errs)
+    )
+
+
+@dataclass(frozen=True)
+class GiantStepSimulation:
+    """Monte Carlo of one giant-step setting (one α) over seeds: mean ± SEM of test and train error.
+
+    ``srf`` is the (r, c, γ) simulated (model ``"srf"``) or predicted by :func:`srf_parameters`
+    (model ``"network"``); ``measured_srf`` the seed-averaged (r, c, γ, ...) measured on W1 (network
+    only).  SEMs are std(ddof=1)/√K, 0.0 for K = 1.
+    """
+
+    setting: GiantStep
+    model: str
+    d: int
+    p: int
+    seeds: tuple[int, ...]
+    test_error_mean: float
+    test_error_sem: float
+    train_error_mean: float
+    train_error_sem: float
+    n_test: int
+    srf: SRFParameters | None
+    measured_srf: dict | None
+    per_seed: tuple[GiantStepRecord, ...] = field(repr=False)
+
+    @property
+    def alpha(self) -> float:
+        return self.setting.alpha
+
+    def to_dict(self) -> dict:
+        return {
+            "test_error_mean": self.test_error_mean,
+            "test_error_sem": self.test_error_sem,
+            "train_error_mean": self.train_error_mean,
+            "train_error_sem": self.train_error_sem,
+            "alpha": self.alpha,
+            "model": self.model,
+            "d": self.d,
+            "p": self.p,
+            "seeds": list(self.seeds),
+            "n_test": self.n_test,
+            "setting": self.setting.to_dict(),
+            "srf": None if self.srf is None else self.srf.to_dict(),
+            "measured_srf": self.measured_srf,
+            "per_seed": [r.to_dict() for r in self.per_seed],
+        }
+
+
+def _srf_label(setting: GiantStep, model: str, srf) -> str:
+    s = setting
+    base = (f"{model}|{s.student.name}/{s.teacher.name}|alpha0={s.alpha0:g}|eta_tilde={s.eta_tilde:g}"
+            f"|p/d={s.width_ratio:g}|lam={s.lam:g}|noise={s.noise:g}")
+    if srf is not None:
+        base += f"|srf={srf.r:.12g},{srf.c:.12g},{srf.gamma:.12g}"
+    return base
+
+
+def simulate_giant_step(
+    setting: GiantStep,
+    d: int,
+    seeds: Sequence[int] | int,
+    alphas: Sequence[float] | None = None,
+    model: str = "network",
+    srf=None,
+    n_test: int = 10000,
+    chunk_size: int | None = None,
+    checkpoint: "Checkpoint | str | None" = None,
+    progress: bool = False,
+) -> tuple[GiantStepSimulation, ...]:
+    """Monte Carlo of the giant-step network or its sRF (module docstring), one result per α.
+
+    Parameters
+    ----------
+    setting : GiantStep
+        Activations, α0, η̃, p/d, λ, σ_ε (and α when ``alphas`` is None).
+    d : int
+        Input dimension; p = round(p/d · d), n0 = round(α0 d), n = round(α d).
+    seeds : int or sequence of int
+        K → seeds 0..K−1, or explicit distinct seeds.
+    alphas : sequence of float, optional
+        Readout ratios; one network per seed serves them all.  Default ``(setting.alpha,)``.
+    model : {"network", "srf"}
+    srf : SRFParameters, dict or (r, c, γ), optional
+        sRF parameters for ``model="srf"`` (default :func:`asymptotics.srf.srf_parameters`).
+    n_test : int
+        Fresh test points per seed (shared by all α).
+    checkpoint : Checkpoint or str, optional
+        A :class:`validation.store.Checkpoint` (or a path for one) storing each finished seed.
+    progress : bool
+        One line per seed on stderr.
+
+    Returns
+    -------
+    tuple of GiantStepSimulation, in the order of ``alphas``.
+    """
+    if not isinstance(setting, GiantStep):
+        raise InvalidParameterError(f"setting must be a GiantStep, got {type(setting).__name__}")
+    if model not in MODELS:
+        raise InvalidParameterError(f"model must be one of {MODELS}, got {model!r}")
+    d = check_int("d", d, 2, "the input dimension")
+    seeds = normalize_seeds(seeds)
+    n_test = check_int("n_test", n_test, 1, "the number of test points")
+    alphas = (setting.alpha,) if alphas is None else tuple(float(a) for a in alphas)
+    if not alphas:
+        raise InvalidParameterError("alphas must not be empty")
+    for a in alphas:
+        readout_size(a, d)
+    p, _ = giant_step_sizes(setting, d)
+    if model == "srf":
+        srf = srf_parameters(setting) if srf is None else (
+            SRFParameters(srf["r"], srf["c"], srf["gamma"]) if isinstance(srf, dict)
+            else srf if isinstance(srf, SRFParameters) else SRFParameters(*srf))
+    elif srf is not None:
+        raise InvalidParameterError("srf parameters are only used with model='srf'")
+    ck = checkpoint if isinstance(checkpoint, Checkpoint) or checkpoint is None else Checkpoint(
+        checkpoint, {"kind": "simulate_giant_step", "label": _srf_label(setting, model, srf), "d": d,
+                     "alphas": list(alphas), "n_test": n_test})
+    per_seed = []
+    for seed in seeds:
+        t0 = time.perf_counter()
+
+        def compute():
+            return [r.to_dict() for r in simulate_giant_step_seed(setting, d, seed, alphas, model, srf, n_test,
+                                                                  chunk_size)]
+
+        key = f"{_srf_label(setting, model, srf)}|d={d}|seed={seed}|alphas={','.join(f'{a:g}' for a in alphas)}|n_test={n_test}"
+        recs = ck.get_or_compute(key, compute) if ck is not None else compute()
+        per_seed.append([_record_from_dict(r) for r in recs])
+        if progress:
+            print(f"[simulate {model} d={d}] seed {seed}: "
+                  + " ".join(f"a={r.alpha:g}:{r.test_error:.4f}" for r in per_seed[-1])
+                  + f" ({time.perf_counter() - t0:.1f}s)", file=sys.stderr, flush=True)
+    out = []
+    for i, a in enumerate(alphas):
+        recs = tuple(ps[i] for ps in per_seed)
+        tm, ts = mean_sem([r.test_error for r in recs])
+        rm, rs = mean_sem([r.train_error for r in recs])
+        measured = None
+        if model == "network":
+            measured = {k: float(np.mean([getattr(r.measured, k) for r in recs]))
+                        for k in ("r", "c", "gamma", "r_spread", "spike_norm")}
+        theory_srf = srf if model == "srf" else _predicted_srf(setting)
+        out.append(GiantStepSimulation(setting.replace(alpha=a), model, d, p, seeds, tm, ts, rm, rs, n_test,
+                                       theory_srf, measured, recs))
+    return tuple(out)
+
+
+def _predicted_srf(setting: GiantStep) -> SRFParameters | None:
+    try:
+        return srf_parameters(setting)
+    except InvalidParameterError:
+        return None
+
+
+def _record_from_dict(r: dict) -> GiantStepRecord:
+    m = r.get("measured")
+    return GiantStepRecord(r["seed"], r["alpha"], r["test_error"], r["train_error"], r["d"], r["p"], r["n0"],
+                           r["n"], None if m is None else MeasuredSRF(**m))
