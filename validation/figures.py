@@ -73,7 +73,9 @@ def panel(name: str, centered: bool = True, quick: bool = False) -> PanelSpec:
             r"sample ratio $\psi_1 = n/d$",
         )
     if name == "3b":
-        sim = (0.25, 0.5, 1, 2, 4, 8) if quick else (0.25, 0.5, 1, 2, 4, 8, 16)
+        # ψ2 = 16 (N = 16 d) is left out of the simulated grid: its cost is dominated by the
+        # N-wide test evaluation; the theory curve covers it.
+        sim = (0.25, 0.5, 1, 2, 4) if quick else (0.25, 0.5, 1, 2, 4, 8)
         return PanelSpec(
             "3b", OneStep("tanh", pre + "relu", psi1=5, psi2=1, lam=1e-2, noise=0.1), "psi2",
             _log_grid(0.2, 20), tuple(float(v) for v in sim), (0.0, 1.0, 2.0, 4.0),
