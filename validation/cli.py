@@ -5,6 +5,11 @@
     asym risk large-step --student S --teacher T
     asym risk krr --kernel ntk|rf --activation A --d D --n N[,N...] --lam X --target "k:F2,..." --noise X
     asym simulate one-step ... --d D --seeds K
+    asym risk giant-step --student S --teacher T --alpha0 X --eta-tilde X --alpha X --width-ratio X --lam X
+                         [--noise X] [--backend asymptotic|finite --d D] [--r R --c C --gamma G]
+    asym simulate giant-step|srf ... --d D --seeds K [--n-test M]
+    asym compare giant-step [--model network|srf] [--d 256,512,1024] [--seeds K] [--checkpoint F] [--out DIR]
+    asym figure giant-tanh|giant-sin|giant-eta [--d D] [--seeds K] [--out DIR]
     asym compare one-step [--d 256,512,1024] [--seeds K] [--checkpoint F] [--out DIR]
     asym figure 3a|3b [--quick] [--d D] [--seeds K] [--out DIR]
     asym demo [--out DIR]
@@ -82,6 +87,61 @@ def _add_one_step_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
 
 
+_GIANT_SWEEPABLE = ("alpha0", "eta_tilde", "alpha", "width_ratio", "lam", "noise")
+
+
+def _giant_setting_and_sweep(args):
+    """The base GiantStep and, if one parameter holds a list, its name and values."""
+    from asymptotics.settings import GiantStep
+
+    values = {name: _floats(getattr(args, name), name) for name in _GIANT_SWEEPABLE}
+    lists = [n for n, v in values.items() if len(v) > 1]
+    if len(lists) > 1:
+        raise CLIError(f"only one parameter may be a list, got lists in {', '.join(lists)}")
+    base = GiantStep(args.student, args.teacher, **{n: v[0] for n, v in values.items()})
+    if lists:
+        return base, lists[0], values[lists[0]]
+    return base, None, []
+
+
+def _given_srf(args):
+    """(r, c, γ) from --r/--c/--gamma (all three or none)."""
+    given = [getattr(args, k, None) for k in ("r", "c", "gamma")]
+    if all(v is None for v in given):
+        return None
+    if any(v is None for v in given):
+        raise CLIError("--r, --c and --gamma must be given together")
+    from asymptotics.srf import SRFParameters
+
+    return SRFParameters(*given)
+
+
+def _add_giant_step_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--student", default="tanh", help="student activation σ (registry name or expression in z)")
+    p.add_argument("--teacher", default="tanh", help="teacher σ* (registry name, centered:NAME or expression)")
+    p.add_argument("--alpha0", default="0.5", help="n0/d, first-step sample ratio (0: no step)")
+    p.add_argument("--eta-tilde", dest="eta_tilde", default="1", help="normalized learning rate η̃ = η/p")
+    p.add_argument("--alpha", default="1", help="n/d, readout sample ratio")
+    p.add_argument("--width-ratio", dest="width_ratio", default="1", help="p/d")
+    p.add_argument("--lam", default="0.01", help="ridge λ of Σ(y − wᵀφ/√p)² + λ‖w‖²")
+    p.add_argument("--noise", default="0", help="label-noise std σ_ε (every label)")
+    p.add_argument("--r", type=float, default=None, help="sRF spike strength (with --c, --gamma: skip the formulas)")
+    p.add_argument("--c", type=float, default=None, help="sRF bulk variance")
+    p.add_argument("--gamma", type=float, default=None, help="sRF spike-teacher overlap")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _finite_or_none(obj):
+    """Replace non-finite floats by None (JSON has no NaN; non-converged points say converged: false)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite_or_none(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite_or_none(v) for v in obj]
+    return obj
+
+
 def _emit(obj, as_json: bool, text: str) -> None:
     print(dumps(obj) if as_json else text)
 
@@ -150,6 +210,89 @@ def _cmd_risk_krr(args) -> int:
     return 0
 
 
+def _cmd_risk_giant_step(args) -> int:
+    from asymptotics.srf import srf_curve, srf_risk
+
+    base, name, vals = _giant_setting_and_sweep(args)
+    opts = {"srf": _given_srf(args), "backend": args.backend}
+    if args.backend == "finite":
+        if args.d is None:
+            raise CLIError("--backend finite needs --d")
+        opts.update(d=args.d, rng=args.seed)
+    elif args.d is not None:
+        raise CLIError("--d is only used with --backend finite")
+    if name:
+        results = srf_curve(base, name, vals, raise_on_failure=False, **opts)
+    else:
+        results = (srf_risk(base, raise_on_failure=False, **opts),)
+    dicts = [_finite_or_none(r.to_dict()) for r in results]
+    lines = [f"{'test':>9} {'train':>9} {'r':>7} {'c':>7} {'gamma':>7} conv  setting"]
+    for r in results:
+        s = r.setting
+        lines.append(
+            f"{r.test_error:9.5f} {r.train_error:9.5f} {r.srf.r:7.4f} {r.srf.c:7.4f} {r.srf.gamma:7.4f} "
+            f"{'yes ' if r.converged else 'NO  '} alpha0={s.alpha0:g} eta_tilde={s.eta_tilde:g} alpha={s.alpha:g} "
+            f"p/d={s.width_ratio:g} lam={s.lam:g} noise={s.noise:g}"
+        )
+    _emit(dicts if name else dicts[0], args.json, "\n".join(lines))
+    return 0
+
+
+def _cmd_simulate_giant(args, model: str) -> int:
+    from .giant_step import simulate_giant_step
+
+    base, name, vals = _giant_setting_and_sweep(args)
+    srf = _given_srf(args)
+    if model == "network" and srf is not None:
+        raise CLIError("--r/--c/--gamma are for 'simulate srf' (the network has no given sRF parameters)")
+    kw = dict(model=model, srf=srf, n_test=args.n_test, progress=args.progress)
+    seeds = _seeds(args.seeds)
+    if name == "alpha":  # one model per seed serves every α
+        sims = simulate_giant_step(base, args.d, seeds, alphas=vals, **kw)
+    else:
+        settings = [base.replace(**{name: v}) for v in vals] if name else [base]
+        sims = [simulate_giant_step(s, args.d, seeds, **kw)[0] for s in settings]
+    out = [sim.to_dict() for sim in sims]
+    lines = [
+        f"test {m.test_error_mean:.5f} ± {m.test_error_sem:.5f}   train {m.train_error_mean:.5f} ± "
+        f"{m.train_error_sem:.5f}   {model} d={m.d} p={m.p} seeds={len(m.seeds)}  {m.setting.to_dict()}"
+        for m in sims
+    ]
+    _emit(out if name else out[0], args.json, "\n".join(lines))
+    return 0
+
+
+def _cmd_simulate_giant_step(args) -> int:
+    return _cmd_simulate_giant(args, "network")
+
+
+def _cmd_simulate_srf(args) -> int:
+    return _cmd_simulate_giant(args, "srf")
+
+
+def _cmd_compare_giant_step(args) -> int:
+    from .compare import GIANT_STEP_CHECKS, SRF_CHECKS, compare_giant_step
+
+    ds = [int(v) for v in _floats(args.d, "d")]
+    alphas = _floats(args.alphas, "alphas")
+    suite = SRF_CHECKS if args.model == "srf" else GIANT_STEP_CHECKS
+    names = list(suite) if args.settings is None else [n.strip() for n in args.settings.split(";")]
+    unknown = [n for n in names if n not in suite]
+    if unknown:
+        raise CLIError(f"unknown settings {unknown}; choose from {'; '.join(suite)}")
+    table = compare_giant_step([suite[n] for n in names], alphas=alphas, ds=ds, seeds=_seeds(args.seeds),
+                               model=args.model, n_test=args.n_test, checkpoint=args.checkpoint,
+                               progress=args.progress, allowance=args.allowance)
+    if args.out:
+        out = Path(args.out)
+        stem = f"compare_giant_step_{args.model}"
+        write_atomic(out / f"{stem}.md", table.to_markdown() + "\n")
+        write_atomic(out / f"{stem}.csv", table.to_csv())
+        write_json(out / f"{stem}.json", table.to_dict())
+    _emit(table.to_dict(), args.json, table.to_markdown())
+    return 0
+
+
 def _cmd_simulate_one_step(args) -> int:
     from .simulate import simulate_one_step
 
@@ -185,7 +328,17 @@ def _cmd_compare_one_step(args) -> int:
 
 
 def _cmd_figure(args) -> int:
-    from .figures import one_step_figure_data, panel, write_one_step_figure
+    from .figures import GIANT_STEP_PANELS, one_step_figure_data, panel, write_one_step_figure
+
+    if args.panel in GIANT_STEP_PANELS:
+        from .figures import giant_step_figure_data, write_giant_step_figure
+
+        data = giant_step_figure_data(args.panel, d=args.d or 512, seeds=args.seeds or 4,
+                                      n_test=min(args.n_test, 10000) if args.n_test == 20000 else args.n_test,
+                                      checkpoint=args.checkpoint, progress=args.progress)
+        paths = write_giant_step_figure(data, args.out)
+        _emit(paths, args.json, "\n".join(f"wrote {p}" for p in paths.values()))
+        return 0
 
     spec = panel(args.panel, centered=not args.raw_teacher, quick=args.quick)
     d = args.d or (256 if args.quick else 512)
@@ -262,6 +415,14 @@ def build_parser() -> argparse.ArgumentParser:
     r3.add_argument("--json", action="store_true")
     r3.set_defaults(func=_cmd_risk_krr)
 
+    r4 = rs.add_parser("giant-step", help="sRF theory after one giant step (Cui et al. 2024)")
+    _add_giant_step_args(r4)
+    r4.add_argument("--backend", choices=("asymptotic", "finite"), default="asymptotic",
+                    help="large-d Marchenko-Pastur closed forms, or a finite-d W0 sampled at --d")
+    r4.add_argument("--d", type=int, default=None, help="dimension of the sampled W0 (finite back-end)")
+    r4.add_argument("--seed", type=int, default=0, help="seed of the sampled W0 (finite back-end)")
+    r4.set_defaults(func=_cmd_risk_giant_step)
+
     s = sub.add_parser("simulate", help="Monte Carlo of the real network")
     ss = s.add_subparsers(dest="model", required=True)
     s1 = ss.add_parser("one-step", help="one exact gradient step, then ridge (Ba et al. protocol)")
@@ -273,6 +434,15 @@ def build_parser() -> argparse.ArgumentParser:
     s1.add_argument("--features", choices=("network", "gaussian-equivalent"), default="network")
     s1.add_argument("--progress", action="store_true")
     s1.set_defaults(func=_cmd_simulate_one_step)
+    for name, func, hlp in (("giant-step", _cmd_simulate_giant_step, "one exact giant step, then ridge (Cui et al.)"),
+                            ("srf", _cmd_simulate_srf, "the spiked random-features model itself")):
+        sg = ss.add_parser(name, help=hlp)
+        _add_giant_step_args(sg)
+        sg.add_argument("--d", type=int, default=256)
+        sg.add_argument("--seeds", default="5", help="K (seeds 0..K-1) or an explicit list 3,7,11")
+        sg.add_argument("--n-test", type=int, default=10000)
+        sg.add_argument("--progress", action="store_true")
+        sg.set_defaults(func=func)
 
     c = sub.add_parser("compare", help="theory vs simulation tables")
     cs = c.add_subparsers(dest="model", required=True)
@@ -287,8 +457,22 @@ def build_parser() -> argparse.ArgumentParser:
     c1.add_argument("--json", action="store_true")
     c1.set_defaults(func=_cmd_compare_one_step)
 
+    c2 = cs.add_parser("giant-step", help="sRF theory vs the network (spec §7 Checks A-D + new) or vs the sRF")
+    c2.add_argument("--model", choices=("network", "srf"), default="network")
+    c2.add_argument("--settings", default=None, help="';'-separated names of the suite (default: all)")
+    c2.add_argument("--alphas", default="0.5,1.5,3")
+    c2.add_argument("--d", default="256,512,1024")
+    c2.add_argument("--seeds", default="4")
+    c2.add_argument("--n-test", type=int, default=10000)
+    c2.add_argument("--allowance", type=float, default=0.01, help="relative allowance in |gap| <= 3 SEM + x")
+    c2.add_argument("--checkpoint", default=None, help="JSON file to resume from")
+    c2.add_argument("--out", default=None, help="directory for .md/.csv/.json")
+    c2.add_argument("--progress", action="store_true")
+    c2.add_argument("--json", action="store_true")
+    c2.set_defaults(func=_cmd_compare_giant_step)
+
     f = sub.add_parser("figure", help="paper figures with their CSV and configuration")
-    f.add_argument("panel", choices=("3a", "3b"))
+    f.add_argument("panel", choices=("3a", "3b", "giant-tanh", "giant-sin", "giant-eta"))
     f.add_argument("--quick", action="store_true", help="d = 256, 3 seeds, thinner grid")
     f.add_argument("--d", type=int, default=None)
     f.add_argument("--seeds", type=int, default=None)
