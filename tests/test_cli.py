@@ -105,3 +105,70 @@ def test_risk_krr_json_list(capsys):
     assert len(lst) == 2 and lst[1]["test_error"] < lst[0]["test_error"]
     code, _, err = run(capsys, "risk", "krr", "--d", "2", "--n", "5")
     assert code == 2 and err.startswith("asym: error:")
+
+
+# ---------------------------------------------------------------- giant step (issue 3)
+
+_GS = ["--student", "tanh", "--teacher", "sin", "--alpha0", "20", "--eta-tilde", "3", "--lam", "0.1"]
+
+
+def test_risk_giant_step_json_contract_and_list(capsys):
+    code, out, _ = run(capsys, "risk", "giant-step", *_GS, "--alpha", "3", "--width-ratio", "1", "--json")
+    d = json.loads(out)
+    assert code == 0
+    assert set(d) == {"test_error", "train_error", "order_parameters", "srf", "converged", "nit"}
+    assert set(d["srf"]) == {"r", "c", "gamma"} and d["converged"] is True
+    assert d["test_error"] == pytest.approx(0.0325, abs=6e-5)  # spec §9.1 large-d value
+    code, out, _ = run(capsys, "risk", "giant-step", *_GS, "--alpha", "0.2,1.6,3", "--json")
+    assert [round(x["test_error"], 3) for x in json.loads(out)] == [0.048, 0.037, 0.033]
+    code, out, _ = run(capsys, "risk", "giant-step", "--alpha", "1", "--backend", "finite", "--d", "100", "--json")
+    assert code == 0 and json.loads(out)["converged"] is True
+    code, out, _ = run(capsys, "risk", "giant-step", "--r", "0", "--c", "1", "--gamma", "0.5", "--json")
+    assert json.loads(out)["srf"] == {"r": 0.0, "c": 1.0, "gamma": 0.5}
+
+
+def test_risk_giant_step_not_converged_prints_null(capsys, monkeypatch):
+    import asymptotics.srf as srf
+
+    real = srf.srf_risk
+    monkeypatch.setattr(srf, "srf_risk", lambda *a, **k: real(*a, **{**k, "maxiter": 1}))
+    code, out, _ = run(capsys, "risk", "giant-step", "--alpha", "1", "--json")
+    d = json.loads(out)  # strict JSON: no NaN
+    assert code == 0 and d["converged"] is False and d["test_error"] is None
+    assert "NaN" not in out
+
+
+@pytest.mark.parametrize("model", ["giant-step", "srf"])
+def test_simulate_giant_step_json(capsys, model):
+    code, out, _ = run(capsys, "simulate", model, "--d", "24", "--seeds", "2", "--n-test", "300",
+                       "--alpha", "0.5,1", "--json")
+    lst = json.loads(out)
+    assert code == 0 and len(lst) == 2
+    for d in lst:
+        for key in ("test_error_mean", "test_error_sem", "train_error_mean", "train_error_sem", "seeds", "per_seed"):
+            assert key in d
+        assert d["model"] == ("network" if model == "giant-step" else "srf") and d["seeds"] == [0, 1]
+    assert lst[0]["per_seed"][0]["measured"] is not None if model == "giant-step" else True
+
+
+@pytest.mark.parametrize(
+    "argv,needle",
+    [
+        (["risk", "giant-step", "--alpha", "-1"], "alpha"),
+        (["risk", "giant-step", "--alpha", "1,2", "--lam", "1,2"], "only one parameter"),
+        (["risk", "giant-step", "--backend", "finite"], "--d"),
+        (["risk", "giant-step", "--d", "100"], "--d"),
+        (["risk", "giant-step", "--r", "1"], "together"),
+        (["risk", "giant-step", "--r", "1", "--c", "-1", "--gamma", "0"], "c must"),
+        (["risk", "giant-step", "--lam", "0", "--alpha", "0.5"], "lam = 0"),
+        (["simulate", "giant-step", "--d", "1"], "d"),
+        (["simulate", "srf", "--seeds", "x"], "seeds"),
+        (["simulate", "giant-step", "--r", "1", "--c", "1", "--gamma", "0"], "srf"),
+        (["compare", "giant-step", "--settings", "nope"], "unknown settings"),
+    ],
+)
+def test_giant_step_bad_input_one_line_exit_2(capsys, argv, needle):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("asym: error:") and needle in lines[0]
