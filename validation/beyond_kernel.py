@@ -132,7 +132,8 @@ def _signs(m: int) -> np.ndarray:
 def network_output(init: PairedInit, W: np.ndarray, X: np.ndarray) -> np.ndarray:
     """f_{W0+W}(x) − f_{W0}(x) = (1/√m) Σ a_r [σ((w_0+w)_rᵀx) − σ(w_{0,r}ᵀx)]; f_{W0} = 0 (§2.1)."""
     Z0 = X @ init.W0.T
-    return _pair_sum(init.sigma(Z0 + X @ W.T) - init.sigma(Z0)) / math.sqrt(init.m)
+    sq = math.sqrt(init.m)
+    return _pair_sum(init.sigma(Z0 + X @ W.T)) / sq - _pair_sum(init.sigma(Z0)) / sq
 
 
 def ntk_term(init: PairedInit, W: np.ndarray, X: np.ndarray) -> np.ndarray:
@@ -161,11 +162,12 @@ class _Batch:
     S1: np.ndarray   # σ'(X W0ᵀ)
     S2: np.ndarray   # σ''(X W0ᵀ)
     Z0: np.ndarray
+    f0: np.ndarray   # (1/√m) Σ_r a_r σ(w_{0,r}ᵀx), subtracted so that f = 0 at W = 0 exactly
 
 
 def _batch(init: PairedInit, X: np.ndarray, y: np.ndarray) -> _Batch:
     Z0 = X @ init.W0.T
-    return _Batch(X, y, init.dsigma(Z0), init.d2sigma(Z0), Z0)
+    return _Batch(X, y, init.dsigma(Z0), init.d2sigma(Z0), Z0, _pair_sum(init.sigma(Z0)) / math.sqrt(init.m))
 
 
 def quadntk_loss_grad(init: PairedInit, W: np.ndarray, b: _Batch, lam_q: float) -> tuple[float, np.ndarray]:
@@ -213,7 +215,7 @@ def regularized_loss_grad(init: PairedInit, W: np.ndarray, b: _Batch, U: _Batch,
     n, m, M = b.X.shape[0], init.m, U.X.shape[0]
     sq = math.sqrt(m)
     Z = b.Z0 + b.X @ W.T
-    e = _pair_sum(init.sigma(Z) - init.sigma(b.Z0)) / sq - b.y
+    e = (_pair_sum(init.sigma(Z)) / sq - b.f0) - b.y
     a = _signs(m)[None, :]
     G = (a * init.dsigma(Z) * e[:, None]) / (sq * n)
     grad = G.T @ b.X

@@ -17,6 +17,7 @@ Markdown table), each file atomically (:func:`validation.store.write_atomic`).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import math
 import time
@@ -250,7 +251,7 @@ class EscapeData:
         return "\n".join(lines) + "\n"
 
 
-ESCAPE_METHODS = ("ntk_krr", "quadntk", "regularized")
+ESCAPE_METHODS = ("ntk_krr", "quadntk", "regularized", "network_gd")
 
 
 def escape_data(ds=(8, 12, 16), kappas=(1.5, 1.75, 2.0, 2.25, 2.5, 2.75, 3.0), *, seeds=3,
@@ -288,7 +289,8 @@ def escape_data(ds=(8, 12, 16), kappas=(1.5, 1.75, 2.0, 2.25, 2.5, 2.75, 3.0), *
                                    "train": None, "wn": None}
                         else:
                             fn = train_quadntk if meth == "quadntk" else train_regularized
-                            r = fn(target, n, sd, cfg, activation=activation, n_test=n_test)
+                            c = cfg if meth != "network_gd" else dataclasses.replace(cfg, lam_l=0.0, lam_q=0.0)
+                            r = fn(target, n, sd, c, activation=activation, n_test=n_test)
                             out = {"test": r.test_error, "train": r.train_mse, "wn": r.weight_norm}
                         if progress:
                             print(f"{meth} d={d} n={n} seed={sd}: {out['test']:.4f} "
@@ -313,7 +315,7 @@ def write_escape_figure(data: EscapeData, out_dir="results/kernels", stem="escap
     ds = data.config["ds"]
     fig, axes = plt.subplots(1, len(ds), figsize=(4.2 * len(ds), 3.6), squeeze=False)
     labels = {"ntk_krr": "NTK regression (exact kernel)", "quadntk": "QuadNTK (random signs)",
-              "regularized": "network + good-direction reg."}
+              "regularized": "network + good-direction reg.", "network_gd": "network, plain GD (no reg.)"}
     for ax, d in zip(axes[0], ds):
         for i, meth in enumerate(data.config["methods"]):
             ns, m, s = data.curve(meth, d)
