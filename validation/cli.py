@@ -289,6 +289,10 @@ def _cmd_compare_giant_step(args) -> int:
         write_atomic(out / f"{stem}.md", table.to_markdown() + "\n")
         write_atomic(out / f"{stem}.csv", table.to_csv())
         write_json(out / f"{stem}.json", table.to_dict())
+        if args.model == "network":
+            from .compare import measured_srf_table
+
+            write_atomic(out / "srf_parameters_network.md", measured_srf_table(table) + "\n")
     _emit(table.to_dict(), args.json, table.to_markdown())
     return 0
 

@@ -40,7 +40,7 @@ from .simulate import mean_sem, network_for_seed, normalize_seeds, simulate_seed
 from .store import Checkpoint, package_versions
 
 __all__ = ["ComparisonRow", "Comparison", "compare_one_step", "SPEC_43_SETTINGS", "compare_giant_step",
-           "GIANT_STEP_CHECKS", "SRF_CHECKS"]
+           "GIANT_STEP_CHECKS", "SRF_CHECKS", "measured_srf_table"]
 
 #: The configurations of spec one-step-ge.md §4.3 (teachers centered unless named raw).
 SPEC_43_SETTINGS: tuple[OneStep, ...] = tuple(
@@ -350,7 +350,7 @@ def compare_giant_step(
                 key = f"{model}|{_label(s)}|d={d}|seed={seed}"
                 per_seed.append(ck.get_or_compute(key, lambda: _giant_seed_records(s, d, seed, alphas, model, n_test)))
                 if progress:
-                    print(f"[compare giant-step {model}] {_label(s)} d={d} seed={seed} "
+                    print(f"[compare giant-step {model}] {_label(s).rsplit(' alpha=', 1)[0]} d={d} seed={seed} "
                           f"({time.perf_counter() - t0:.1f}s)", file=sys.stderr, flush=True)
             for i, (a, th) in enumerate(zip(alphas, theory)):
                 recs = [ps[i] for ps in per_seed]
@@ -364,3 +364,30 @@ def compare_giant_step(
                 ))
     label = "finite-d theory on W0" if model == "srf" else "theory at measured (r,c,γ)"
     return Comparison(rows=tuple(rows), config=config, instance_label=label, allowance=allowance)
+
+
+def measured_srf_table(table: Comparison) -> str:
+    """Markdown: (r, c, γ) of :func:`asymptotics.srf.srf_parameters` next to those measured on each
+    seed's W1 (mean ± SEM over seeds; spread = std of r over neurons), per setting and d (spec §1.4).
+
+    Uses the per-seed records of a ``model="network"`` :func:`compare_giant_step` table.
+    """
+    from asymptotics.srf import srf_parameters
+
+    lines = ["| setting | d | seeds | r formula | r measured | spread of r | c formula | c measured "
+             "| γ formula | γ measured |", "|---|---|---|---|---|---|---|---|---|---|"]
+    seen = set()
+    for row in table.rows:
+        label = _label(row.setting).rsplit(" alpha=", 1)[0]
+        if (label, row.d) in seen or not row.per_seed or row.per_seed[0].get("measured") is None:
+            continue
+        seen.add((label, row.d))
+        f = srf_parameters(row.setting)
+        ms = [r["measured"] for r in row.per_seed]
+        cells = {k: mean_sem([m[k] for m in ms]) for k in ("r", "c", "gamma", "r_spread")}
+        lines.append(
+            f"| {label} | {row.d} | {len(ms)} | {f.r:.4f} | {cells['r'][0]:.4f} ± {cells['r'][1]:.4f} "
+            f"| {cells['r_spread'][0]:.3f} | {f.c:.4f} | {cells['c'][0]:.4f} ± {cells['c'][1]:.4f} "
+            f"| {f.gamma:.4f} | {cells['gamma'][0]:.4f} ± {cells['gamma'][1]:.4f} |"
+        )
+    return "\n".join(lines)
