@@ -220,3 +220,11 @@ def test_sample_size_to_reach():
 def test_staircase_agreement_d40():
     data = staircase_data(ds=(40,), kappas=(1.5, 2.0, 2.25), seeds=3, n_test=2000)
     assert all(r[-1] for r in data.rows), data.to_markdown()
+
+
+def test_component_residuals():
+    t = low_degree_plus_sparse(8, np.random.default_rng(0))
+    X = sphere_inputs(50_000, 8, np.random.default_rng(1))
+    sparse = t.part([3])
+    res = t.component_residuals(t(X) - 0.5 * sparse(X), X)     # half of the sparse part missing
+    assert res[3] == pytest.approx(0.25, abs=0.03) and res[2] < 0.01

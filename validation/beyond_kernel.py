@@ -273,6 +273,7 @@ class TrainResult:
     linear_part_norm2: float
     losses: tuple
     config: TrainConfig
+    component_residual: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self) | {"losses": list(self.losses), "config": self.config.to_dict()}
@@ -322,7 +323,8 @@ def train_quadntk(target: SphereTarget, n: int, seed: int, cfg: TrainConfig = Tr
     return TrainResult("quadntk", int(seed), target.d, n, float(np.mean((pred - ft) ** 2)),
                        float(np.mean((pred_tr - y) ** 2)), final, float(np.linalg.norm(W)),
                        float(np.sum(np.sum(W * W, 1) ** 2)) ** 0.25,
-                       float(np.mean(ntk_term(init, W, Xt) ** 2)), losses, cfg)
+                       float(np.mean(ntk_term(init, W, Xt) ** 2)), losses, cfg,
+                       target.component_residuals(pred, Xt))
 
 
 def train_regularized(target: SphereTarget, n: int, seed: int, cfg: TrainConfig = TrainConfig(), *,
@@ -341,4 +343,5 @@ def train_regularized(target: SphereTarget, n: int, seed: int, cfg: TrainConfig 
     return TrainResult("regularized", int(seed), target.d, n, float(np.mean((pred - ft) ** 2)),
                        float(np.mean((pred_tr - y) ** 2)), final, float(np.linalg.norm(W)),
                        float(np.sum(np.sum(W * W, 1) ** 2)) ** 0.25,
-                       float(np.mean(ntk_term(init, W, Xt) ** 2)), losses, cfg)
+                       float(np.mean(ntk_term(init, W, Xt) ** 2)), losses, cfg,
+                       target.component_residuals(pred, Xt))

@@ -36,7 +36,7 @@ from .simulate import mean_sem, normalize_seeds
 from .store import Checkpoint, package_versions, write_atomic, write_json
 
 __all__ = ["StaircaseData", "staircase_data", "write_staircase_figure", "EscapeData", "escape_data",
-           "sample_size_to_reach", "write_escape_figure"]
+           "sample_size_to_reach", "write_escape_figure", "escape_diagnostics"]
 
 
 def _csv(header, rows) -> str:
@@ -179,8 +179,9 @@ def write_staircase_figure(data: StaircaseData, out_dir="results/kernels", stem=
 # escaping the kernel regime
 
 
-def _ntk_regression(target, n: int, seed: int, activation, lam: float, n_test: int) -> float:
-    """Exact NTK kernel ridge regression on the same target (same data streams as the networks)."""
+def _ntk_regression(target, n: int, seed: int, activation, lam: float, n_test: int, residuals: bool = False):
+    """Exact NTK kernel ridge regression on the same target (same data streams as the networks);
+    the test error, and with ``residuals`` also the per-component residuals of the target."""
     from asymptotics.kernels import dot_product_kernel
 
     rngs = spawn_generators(seed, ("init", "train", "test", "unlabeled", "movement"))
@@ -188,7 +189,24 @@ def _ntk_regression(target, n: int, seed: int, activation, lam: float, n_test: i
     Xt = sphere_inputs(n_test, target.d, rngs["test"])
     k = dot_product_kernel(activation, "ntk")
     pred, _ = kernel_ridge_fit_predict(kernel_gram(k, X), kernel_gram(k, Xt, X), target(X), lam)
-    return float(np.mean((pred - target(Xt)) ** 2))
+    err = float(np.mean((pred - target(Xt)) ** 2))
+    return (err, target.component_residuals(pred, Xt)) if residuals else err
+
+
+def escape_diagnostics(d: int, n: int, seed: int = 0, *, activation="tanh(z + 1/2)", dense=None, sparse=None,
+                       krr_lam: float = 1e-3, cfg: TrainConfig = TrainConfig(), n_test: int = 2000) -> dict:
+    """One (d, n, seed) of the escape experiment with, per method, the test error and the error energy
+    left along each target component (dense quadratic / sparse cubic): which part each method learns."""
+    target = low_degree_plus_sparse(d, np.random.default_rng([12345, d]), dense, sparse)
+    out = {}
+    err, res = _ntk_regression(target, n, seed, activation, krr_lam, n_test, residuals=True)
+    out["ntk_krr"] = {"test": err, "residual": res}
+    for meth, fn, c in (("quadntk", train_quadntk, cfg), ("regularized", train_regularized, cfg),
+                        ("network_gd", train_regularized, dataclasses.replace(cfg, lam_l=0.0, lam_q=0.0))):
+        r = fn(target, n, seed, c, activation=activation, n_test=n_test)
+        out[meth] = {"test": r.test_error, "residual": r.component_residual, "train": r.train_mse,
+                     "weight_norm": r.weight_norm, "ntk_term_norm2": r.linear_part_norm2}
+    return out
 
 
 def sample_size_to_reach(ns, errors, eps: float) -> float | None:

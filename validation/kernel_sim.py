@@ -155,6 +155,12 @@ class SphereTarget:
         """Exact degree profile {k: coef_k²} as an :class:`asymptotics.kernels.TargetProfile`."""
         return parse_target({t.degree: t.coef ** 2 for t in self.terms} or {0: 0.0})
 
+    def component_residuals(self, pred: np.ndarray, X: np.ndarray) -> dict:
+        """{degree: (E[(f̂ − f*) g_k])²}: the error energy along each unit harmonic g_k of the target,
+        i.e. how much of that component is not learned (Monte Carlo over the points X)."""
+        r = np.asarray(pred) - self(X)
+        return {int(t.degree): float(np.mean(r * t(X) / t.coef) ** 2) for t in self.terms if t.coef != 0}
+
     def part(self, degrees) -> "SphereTarget":
         """The sub-target made of the given degrees (e.g. the sparse part)."""
         return SphereTarget(self.d, tuple(t for t in self.terms if t.degree in set(degrees)))
