@@ -223,3 +223,18 @@ def test_giant_step_figure_files(tmp_path):
         assert (tmp_path / paths[key].split("/")[-1]).stat().st_size > 0
     cfg = json.loads((tmp_path / "fig_giant_tanh.json").read_text())
     assert cfg["d"] == 24 and cfg["panel"]["name"] == "giant-tanh"
+
+
+def test_ablations_are_paired_and_well_formed():
+    from validation.giant_step import ABLATIONS, ablate_network, ablated_first_layers
+
+    s = GIANT_STEP_CHECKS["A"]
+    net = sample_giant_step(s, 64, np.random.default_rng(2))
+    Ws = ablated_first_layers(net)
+    m = measure_srf(net.W0, net.W1, net.beta)
+    u = np.linalg.svd(net.W1 - net.W0)[2][0]
+    spike = (Ws["uniform spike"] - net.W0) @ u
+    assert np.allclose(spike, spike.mean())                       # the update's spike is equal across neurons
+    assert np.allclose(Ws["sRF on W0"] - math.sqrt(m.c) * net.W0, np.outer(np.ones(64), u) * np.sign(u @ net.beta) * m.r)
+    res = ablate_network(s, 32, 2, (1.0,), n_test=200)
+    assert set(res) == set(ABLATIONS) and res["network"][1.0][2] == 0.0
