@@ -257,7 +257,7 @@ class EscapeData:
     def to_markdown(self) -> str:
         lines = ["| method | d | n | test error (mean ± SEM) | seeds | train MSE | ‖W‖_F |", "|" + "---|" * 7]
         for meth, d, n, m, s, k, tr, wn in self.rows:
-            lines.append(f"| {meth} | {d} | {n} | {m:.4f} ± {s:.4f} | {k} | {tr:.4f} | "
+            lines.append(f"| {meth} | {d} | {n} | {m:.4f} ± {s:.4f} | {k} | {'' if tr is None else f'{tr:.4f}'} | "
                          f"{'' if wn is None else f'{wn:.2f}'} |")
         lines += ["", f"Sample size to reach test error ≤ {self.eps} (log-linear interpolation on the grid):", "",
                   "| method | " + " | ".join(f"d={d}" for d in self.config["ds"]) + " | exponent a in n ∝ d^a |",
@@ -289,7 +289,9 @@ def escape_data(ds=(8, 12, 16), kappas=(1.5, 1.75, 2.0, 2.25, 2.5, 2.75, 3.0), *
               "sparse": {str(k): v for k, v in sparse.items()}, "eps": eps, "krr_lam": krr_lam,
               "train": cfg.to_dict(), "net_max_n": net_max_n, "krr_max_n": krr_max_n, "n_test": n_test,
               "methods": list(methods), "target_seed": 12345, "versions": package_versions()}
-    ck = Checkpoint(checkpoint, config)
+    # the n caps only select which units run; a unit's record is determined by the rest of the
+    # configuration, so raising a cap resumes the same checkpoint
+    ck = Checkpoint(checkpoint, {k: v for k, v in config.items() if k not in ("net_max_n", "krr_max_n")})
     rows = []
     for d in ds:
         target = low_degree_plus_sparse(d, np.random.default_rng([12345, d]), dense, sparse)
