@@ -331,6 +331,7 @@ def write_escape_figure(data: EscapeData, out_dir="results/kernels", stem="escap
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     ds = data.config["ds"]
     fig, axes = plt.subplots(1, len(ds), figsize=(4.2 * len(ds), 3.6), squeeze=False)
@@ -343,6 +344,7 @@ def write_escape_figure(data: EscapeData, out_dir="results/kernels", stem="escap
                 ax.errorbar(ns, m, yerr=2 * np.asarray(s), marker="o", ms=3, color=f"C{i}", label=labels.get(meth, meth))
         ax.axhline(data.eps, color="k", lw=0.6, ls=":")
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_xlabel("n")
         ax.set_title(f"d = {d}", fontsize=9)
         ax.set_ylim(0, None)
