@@ -228,3 +228,18 @@ def test_component_residuals():
     sparse = t.part([3])
     res = t.component_residuals(t(X) - 0.5 * sparse(X), X)     # half of the sparse part missing
     assert res[3] == pytest.approx(0.25, abs=0.03) and res[2] < 0.01
+
+
+def test_figure_writers_produce_all_files(tmp_path):
+    from validation.kernel_figures import escape_data, write_escape_figure, write_staircase_figure
+
+    st = staircase_data(ds=(6,), kappas=(1.0, 2.0), seeds=2, n_test=100, max_n=60, lam=0.01, target="1:1,2:0.5")
+    assert len(st.rows) == 2 and st.to_markdown().count("\n") == 4
+    paths = write_staircase_figure(st, tmp_path, "st")
+    es = escape_data(ds=(6,), kappas=(1.5, 2.0), seeds=2, cfg=TrainConfig(m=8, steps=5, n_unlabeled=100), n_test=50,
+                     checkpoint=tmp_path / "ck.json")
+    assert {r[0] for r in es.rows} == {"ntk_krr", "quadntk", "regularized", "network_gd"}
+    assert set(es.sample_sizes()) == {"ntk_krr", "quadntk", "regularized", "network_gd"}
+    paths |= {f"e{k}": v for k, v in write_escape_figure(es, tmp_path, "esc").items()}
+    for p in paths.values():
+        assert (tmp_path / p.split("/")[-1]).stat().st_size > 0
