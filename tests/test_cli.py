@@ -172,3 +172,13 @@ def test_giant_step_bad_input_one_line_exit_2(capsys, argv, needle):
     assert code == 2 and out == ""
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("asym: error:") and needle in lines[0]
+
+
+def test_simulate_krr_json(capsys):
+    code, out, _ = run(capsys, "simulate", "krr", "--d", "8", "--n", "40", "--target", "1:1",
+                       "--lam", "0.01", "--seeds", "2", "--n-test", "200", "--json")
+    d = json.loads(out)
+    assert code == 0
+    assert d["test_error_mean"] >= 0 and len(d["per_seed"]) == 2
+    code, _, err = run(capsys, "simulate", "krr", "--d", "8", "--n", "40", "--model", "rf", "--m", "5")
+    assert code == 2 and "lazy model" in err

@@ -3,15 +3,15 @@
     asym hermite NAME_OR_EXPR --order K [--digits D]
     asym risk one-step --student S --teacher T --psi1 X --psi2 X --lam X --eta X --noise X
     asym risk large-step --student S --teacher T
-    asym risk krr --kernel ntk|rf --activation A --d D --n N[,N...] --lam X --target "k:F2,..." --noise X
-    asym simulate one-step ... --d D --seeds K
     asym risk giant-step --student S --teacher T --alpha0 X --eta-tilde X --alpha X --width-ratio X --lam X
                          [--noise X] [--backend asymptotic|finite --d D] [--r R --c C --gamma G]
+    asym risk krr --kernel ntk|rf --activation A --d D --n N[,N...] --lam X --target "k:F2,..." --noise X
+    asym simulate one-step ... --d D --seeds K
     asym simulate giant-step|srf ... --d D --seeds K [--n-test M]
-    asym compare giant-step [--model network|srf] [--d 256,512,1024] [--seeds K] [--checkpoint F] [--out DIR]
-    asym figure giant-tanh|giant-sin|giant-eta [--d D] [--seeds K] [--out DIR]
+    asym simulate krr ... --seeds K [--model exact|rf|ntk --m M]
     asym compare one-step [--d 256,512,1024] [--seeds K] [--checkpoint F] [--out DIR]
-    asym figure 3a|3b [--quick] [--d D] [--seeds K] [--out DIR]
+    asym compare giant-step [--model network|srf] [--d 256,512,1024] [--seeds K] [--checkpoint F] [--out DIR]
+    asym figure 3a|3b|giant-tanh|giant-sin|giant-eta|staircase|escape [--quick] [--d D] [--seeds K] [--out DIR]
     asym demo [--out DIR]
 
 Every command takes ``--json``.  In ``risk`` and ``simulate`` one numeric parameter may be a
@@ -338,19 +338,61 @@ def _cmd_figure(args) -> int:
         from .figures import giant_step_figure_data, write_giant_step_figure
 
         data = giant_step_figure_data(args.panel, d=args.d or 512, seeds=args.seeds or 4,
-                                      n_test=min(args.n_test, 10000) if args.n_test == 20000 else args.n_test,
+                                      n_test=args.n_test or 10000,
                                       checkpoint=args.checkpoint, progress=args.progress)
         paths = write_giant_step_figure(data, args.out)
         _emit(paths, args.json, "\n".join(f"wrote {p}" for p in paths.values()))
         return 0
 
+    if args.panel in ("staircase", "escape"):
+        return _figure_kernels(args)
+
     spec = panel(args.panel, centered=not args.raw_teacher, quick=args.quick)
     d = args.d or (256 if args.quick else 512)
     seeds = args.seeds or (3 if args.quick else 20)
-    data = one_step_figure_data(spec, d=d, seeds=seeds, n_test=args.n_test,
+    data = one_step_figure_data(spec, d=d, seeds=seeds, n_test=args.n_test or 20000,
                                 checkpoint=args.checkpoint, progress=args.progress)
     paths = write_one_step_figure(data, args.out)
     _emit(paths, args.json, "\n".join(f"wrote {p}" for p in paths.values()))
+    return 0
+
+
+def _figure_kernels(args) -> int:
+    """KRR staircase (spec kernels-ntk §6.7 setting) or the escaping-the-kernel comparison (§5.1 E3)."""
+    from .kernel_figures import escape_data, staircase_data, write_escape_figure, write_staircase_figure
+    from .store import Checkpoint
+
+    n_test = args.n_test or 2000
+    if args.panel == "staircase":
+        ds = (args.d,) if args.d else ((20,) if args.quick else (20, 40))
+        data = staircase_data(ds=ds, seeds=args.seeds or (2 if args.quick else 4), n_test=n_test,
+                              max_n=1000 if args.quick else 6000, checkpoint=args.checkpoint,
+                              progress=args.progress)
+        paths = write_staircase_figure(data, args.out)
+    else:
+        ds = (args.d,) if args.d else ((8,) if args.quick else (8, 12, 16))
+        data = escape_data(ds=ds, seeds=args.seeds or (2 if args.quick else 3), n_test=n_test,
+                           checkpoint=args.checkpoint, progress=args.progress)
+        paths = write_escape_figure(data, args.out)
+    _emit(paths, args.json, "\n".join(f"wrote {p}" for p in paths.values()))
+    return 0
+
+
+def _cmd_simulate_krr(args) -> int:
+    from asymptotics.kernels import KernelRidge
+
+    from .kernel_sim import simulate_krr
+
+    ns = _floats(args.n, "n")
+    out, lines = [], []
+    for n in ns:
+        s = KernelRidge(kernel=args.kernel, activation=args.activation, d=args.d, n=n, lam=args.lam,
+                        noise=args.noise, target=args.target)
+        sim = simulate_krr(s, seeds=_seeds(args.seeds), n_test=args.n_test, model=args.model, m=args.m)
+        out.append(sim.to_dict())
+        lines.append(f"n={n:g}: test {sim.test_error_mean:.5f} ± {sim.test_error_sem:.5f} "
+                     f"(theory {sim.theory.test_error:.5f})   train {sim.train_error_mean:.5f}")
+    _emit(out if len(ns) > 1 else out[0], args.json, "\n".join(lines))
     return 0
 
 
@@ -448,6 +490,22 @@ def build_parser() -> argparse.ArgumentParser:
         sg.add_argument("--progress", action="store_true")
         sg.set_defaults(func=func)
 
+    sk = ss.add_parser("krr", help="kernel ridge regression on the sphere (exact kernel or lazy m-neuron model)")
+    sk.add_argument("--kernel", choices=("ntk", "rf", "both"), default="ntk")
+    sk.add_argument("--activation", default="relu")
+    sk.add_argument("--d", type=int, default=20)
+    sk.add_argument("--n", default="100", help="sample size(s), comma-separated")
+    sk.add_argument("--lam", type=float, default=0.0)
+    sk.add_argument("--target", default="1:1", help='degree profile "k:F2,..."')
+    sk.add_argument("--noise", type=float, default=0.0)
+    sk.add_argument("--model", choices=("exact", "rf", "ntk"), default="exact",
+                    help="exact kernel, or the lazy RF / NT model with --m neurons")
+    sk.add_argument("--m", type=int, default=None)
+    sk.add_argument("--seeds", default="3", help="K (seeds 0..K-1) or an explicit list")
+    sk.add_argument("--n-test", type=int, default=2000)
+    sk.add_argument("--json", action="store_true")
+    sk.set_defaults(func=_cmd_simulate_krr)
+
     c = sub.add_parser("compare", help="theory vs simulation tables")
     cs = c.add_subparsers(dest="model", required=True)
     c1 = cs.add_parser("one-step", help="spec §4.3 configurations at several d")
@@ -476,11 +534,12 @@ def build_parser() -> argparse.ArgumentParser:
     c2.set_defaults(func=_cmd_compare_giant_step)
 
     f = sub.add_parser("figure", help="paper figures with their CSV and configuration")
-    f.add_argument("panel", choices=("3a", "3b", "giant-tanh", "giant-sin", "giant-eta"))
+    f.add_argument("panel", choices=("3a", "3b", "giant-tanh", "giant-sin", "giant-eta", "staircase", "escape"))
     f.add_argument("--quick", action="store_true", help="d = 256, 3 seeds, thinner grid")
     f.add_argument("--d", type=int, default=None)
     f.add_argument("--seeds", type=int, default=None)
-    f.add_argument("--n-test", type=int, default=20000)
+    f.add_argument("--n-test", type=int, default=None,
+                   help="test points per seed (default: 20000 one-step, 10000 giant-step, 2000 kernels)")
     f.add_argument("--raw-teacher", action="store_true", help="do not center the teacher")
     f.add_argument("--out", default="figures")
     f.add_argument("--checkpoint", default=None)
