@@ -35,7 +35,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import sympy
@@ -52,7 +52,6 @@ from .gegenbauer import (
     GegenbauerCoefficients,
     gegenbauer_coefficients,
     gegenbauer_from_taylor,
-    harmonic_dimension,
     log_harmonic_dimension,
     sphere_marginal_rule,
     gegenbauer_polynomials,
@@ -710,7 +709,7 @@ def krr_equivalent(
     def df1_over_n(k):
         return (float(np.sum(xi / (mu + k))) + lump / k) / n
 
-    scale = max(float(h := xi.sum() + lump), 1e-300) / n
+    scale = max(float(xi.sum() + lump), 1e-300) / n
     if lump == 0 and lam == 0:
         rank = float(np.sum(B[mu > 0]))
         if abs(rank - n) <= 1e-9 * n:

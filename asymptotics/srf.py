@@ -44,7 +44,7 @@ from scipy import optimize
 
 from .activations import Activation, get_activation
 from .errors import ConvergenceError, InvalidParameterError
-from .fixed_point import FixedPointResult, solve_fixed_point
+from .fixed_point import solve_fixed_point
 from .gaussian import gauss_hermite_rule
 from .hermite import hermite_constants, shifted_coefficients
 from .settings import GiantStep, check_finite, check_positive

@@ -360,7 +360,6 @@ def _cmd_figure(args) -> int:
 def _figure_kernels(args) -> int:
     """KRR staircase (spec kernels-ntk §6.7 setting) or the escaping-the-kernel comparison (§5.1 E3)."""
     from .kernel_figures import escape_data, staircase_data, write_escape_figure, write_staircase_figure
-    from .store import Checkpoint
 
     n_test = args.n_test or 2000
     if args.panel == "staircase":

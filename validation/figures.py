@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import sys
 import time
 from dataclasses import dataclass, field
@@ -43,7 +42,7 @@ from asymptotics.settings import GiantStep, OneStep
 from asymptotics.srf import srf_curve
 
 from .simulate import mean_sem, normalize_seeds, simulate_seed
-from .store import Checkpoint, package_versions, write_atomic, write_json
+from .store import Checkpoint, package_versions, write_figure
 
 __all__ = ["PanelSpec", "FigureData", "PANELS", "panel", "one_step_figure_data", "plot_one_step_figure",
            "write_one_step_figure", "GiantStepPanel", "GIANT_STEP_PANELS", "GiantStepFigureData",
@@ -204,20 +203,8 @@ def plot_one_step_figure(data: FigureData):
 
 def write_one_step_figure(data: FigureData, out_dir: "str | Path", stem: str | None = None) -> dict:
     """Write PNG, PDF, CSV and JSON configuration, each atomically; returns the paths."""
-    out_dir = Path(out_dir)
     stem = stem or f"fig{data.spec.name}"
-    fig = plot_one_step_figure(data)
-    paths = {}
-    for ext in ("png", "pdf"):
-        buf = io.BytesIO()
-        fig.savefig(buf, format=ext, dpi=200)
-        paths[ext] = str(write_atomic(out_dir / f"{stem}.{ext}", buf.getvalue()))
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    paths["csv"] = str(write_atomic(out_dir / f"{stem}.csv", data.to_csv()))
-    paths["json"] = str(write_json(out_dir / f"{stem}.json", data.config))
-    return paths
+    return write_figure(plot_one_step_figure(data), out_dir, stem, data.to_csv(), data.config)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -395,17 +382,5 @@ def plot_giant_step_figure(data: GiantStepFigureData):
 
 def write_giant_step_figure(data: GiantStepFigureData, out_dir: "str | Path", stem: str | None = None) -> dict:
     """Write PNG, PDF, CSV and JSON configuration of a giant-step figure, each atomically."""
-    out_dir = Path(out_dir)
     stem = stem or f"fig_{data.spec.name.replace('-', '_')}"
-    fig = plot_giant_step_figure(data)
-    paths = {}
-    for ext in ("png", "pdf"):
-        buf = io.BytesIO()
-        fig.savefig(buf, format=ext, dpi=200)
-        paths[ext] = str(write_atomic(out_dir / f"{stem}.{ext}", buf.getvalue()))
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    paths["csv"] = str(write_atomic(out_dir / f"{stem}.csv", data.to_csv()))
-    paths["json"] = str(write_json(out_dir / f"{stem}.json", data.config))
-    return paths
+    return write_figure(plot_giant_step_figure(data), out_dir, stem, data.to_csv(), data.config)

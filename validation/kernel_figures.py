@@ -33,7 +33,7 @@ from .beyond_kernel import TrainConfig, train_quadntk, train_regularized
 from .kernel_sim import kernel_gram, kernel_ridge_fit_predict, low_degree_plus_sparse, simulate_krr, sphere_inputs
 from .data import spawn_generators
 from .simulate import mean_sem, normalize_seeds
-from .store import Checkpoint, package_versions, write_atomic, write_json
+from .store import Checkpoint, package_versions, write_figure
 
 __all__ = ["StaircaseData", "staircase_data", "write_staircase_figure", "EscapeData", "escape_data",
            "sample_size_to_reach", "write_escape_figure", "escape_diagnostics"]
@@ -45,22 +45,6 @@ def _csv(header, rows) -> str:
     w.writerow(header)
     w.writerows(rows)
     return buf.getvalue()
-
-
-def _write_figure(fig, out_dir: Path, stem: str, csv_text: str, config: dict, md: str | None) -> dict:
-    import matplotlib.pyplot as plt
-
-    paths = {}
-    for ext in ("png", "pdf"):
-        buf = io.BytesIO()
-        fig.savefig(buf, format=ext, dpi=160)
-        paths[ext] = str(write_atomic(out_dir / f"{stem}.{ext}", buf.getvalue()))
-    plt.close(fig)
-    paths["csv"] = str(write_atomic(out_dir / f"{stem}.csv", csv_text))
-    paths["json"] = str(write_json(out_dir / f"{stem}.json", config))
-    if md is not None:
-        paths["md"] = str(write_atomic(out_dir / f"{stem}.md", md))
-    return paths
 
 
 # --------------------------------------------------------------------------------------------
@@ -172,7 +156,7 @@ def write_staircase_figure(data: StaircaseData, out_dir="results/kernels", stem=
     ax.set_ylim(0, None)
     ax.legend(fontsize=6, ncol=2)
     fig.tight_layout()
-    return _write_figure(fig, Path(out_dir), stem, data.to_csv(), data.config, data.to_markdown())
+    return write_figure(fig, Path(out_dir), stem, data.to_csv(), data.config, data.to_markdown())
 
 
 # --------------------------------------------------------------------------------------------
@@ -354,4 +338,4 @@ def write_escape_figure(data: EscapeData, out_dir="results/kernels", stem="escap
                  f"dotted: ε = {data.eps}", fontsize=8)
     fig.tight_layout()
     cfg = dict(data.config) | {"sample_sizes": data.sample_sizes()}
-    return _write_figure(fig, Path(out_dir), stem, data.to_csv(), cfg, data.to_markdown())
+    return write_figure(fig, Path(out_dir), stem, data.to_csv(), cfg, data.to_markdown())

@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from asymptotics.errors import InvalidParameterError
 
-__all__ = ["write_atomic", "write_json", "config_hash", "Checkpoint", "package_versions"]
+__all__ = ["write_atomic", "write_json", "write_figure", "config_hash", "Checkpoint", "package_versions"]
 
 
 def write_atomic(path: "str | Path", data: "str | bytes") -> Path:
@@ -59,6 +59,28 @@ def dumps(obj: Any) -> str:
 def write_json(path: "str | Path", obj: Any) -> Path:
     """Atomically write ``obj`` as JSON."""
     return write_atomic(path, dumps(obj) + "\n")
+
+
+def write_figure(fig, out_dir: "str | Path", stem: str, csv_text: str, config: dict,
+                 md: str | None = None, dpi: int = 200) -> dict:
+    """Write a matplotlib figure as PNG and PDF with its CSV numbers, JSON configuration and
+    optional Markdown table, each atomically; closes the figure and returns ``{ext: path}``."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    out_dir = Path(out_dir)
+    paths = {}
+    for ext in ("png", "pdf"):
+        buf = io.BytesIO()
+        fig.savefig(buf, format=ext, dpi=dpi)
+        paths[ext] = str(write_atomic(out_dir / f"{stem}.{ext}", buf.getvalue()))
+    plt.close(fig)
+    paths["csv"] = str(write_atomic(out_dir / f"{stem}.csv", csv_text))
+    paths["json"] = str(write_json(out_dir / f"{stem}.json", config))
+    if md is not None:
+        paths["md"] = str(write_atomic(out_dir / f"{stem}.md", md))
+    return paths
 
 
 def config_hash(config: dict) -> str:
