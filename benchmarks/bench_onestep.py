@@ -7,21 +7,13 @@ machines.  Not part of the test suite.
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
+from timing import best_of  # sibling module: run as python benchmarks/<script>.py
 
 from asymptotics import OneStep, hermite_constants, one_step_curve, one_step_risk
 from validation.simulate import simulate_seed
 
-
-def best_of(fn, repeat=3):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main():

@@ -8,21 +8,13 @@ times of one run and their ratios, so the numbers can be compared across machine
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
+from timing import best_of  # sibling module: run as python benchmarks/<script>.py
 
 from asymptotics.settings import GiantStep
 from asymptotics.srf import conditional_coefficients, finite_spectrum, srf_curve, srf_parameters, srf_risk
 
-
-def best_of(fn, repeat=3):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main():
