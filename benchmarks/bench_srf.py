@@ -8,6 +8,7 @@ times of one run and their ratios, so the numbers can be compared across machine
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 from timing import best_of  # sibling module: run as python benchmarks/<script>.py
