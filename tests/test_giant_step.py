@@ -191,6 +191,13 @@ def test_srf_simulation_matches_theory_d1024(student, width):
 
 @pytest.mark.slow
 def test_network_matches_srf_theory_check_b_d1024():
+    """Regression guard, not a claim of agreement: the real network is not the sRF.
+
+    Recorded (results/giant_step/compare_giant_step_network.md, 8 seeds): the network sits +5.5% and
+    +7.1% above the sRF theory at α = 1.5, 3 for d = 1024, not shrinking from d = 512; the ablation
+    (ablation_network.md) localises it to the trained bulk.  The 5% allowance encodes that known
+    approximation error so the test fails if the gap grows beyond it.
+    """
     sims = simulate_giant_step(B, 1024, seeds=6, alphas=(1.5, 3.0))
     for sim, th in zip(sims, srf_curve(B, "alpha", (1.5, 3.0))):
         assert abs(sim.test_error_mean - th.test_error) <= 3 * sim.test_error_sem + 0.05 * th.test_error
