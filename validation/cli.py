@@ -561,6 +561,13 @@ def main(argv: list[str] | None = None) -> int:
     except (AsymptoticsError, CLIError) as exc:
         print(f"asym: error: {exc}", file=sys.stderr)
         return 2
+    except MemoryError:
+        print("asym: error: out of memory: reduce d, the ratios or the number of test points",
+              file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # output piped into e.g. `head`: not an error of ours
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover
