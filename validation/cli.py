@@ -305,7 +305,8 @@ def _cmd_simulate_one_step(args) -> int:
     out, lines = [], []
     for s in settings:
         sim = simulate_one_step(s, args.d, _seeds(args.seeds), n_test=args.n_test, features=args.features,
-                                psi1_readout=args.psi1_readout, progress=args.progress)
+                                psi1_readout=args.psi1_readout, progress=args.progress,
+                                test_risk="exact" if args.exact_risk else "monte-carlo")
         out.append(sim.to_dict())
         lines.append(
             f"risk {sim.risk_mean:.5f} ± {sim.risk_sem:.5f}   train {sim.train_error_mean:.5f} ± "
@@ -477,6 +478,8 @@ def build_parser() -> argparse.ArgumentParser:
     s1.add_argument("--n-test", type=int, default=20000)
     s1.add_argument("--psi1-readout", type=float, default=None, help="separate ratio for the ridge batch")
     s1.add_argument("--features", choices=("network", "gaussian-equivalent"), default="network")
+    s1.add_argument("--exact-risk", action="store_true",
+                    help="exact Gaussian test risk (Mehler series) instead of --n-test test points")
     s1.add_argument("--progress", action="store_true")
     s1.set_defaults(func=_cmd_simulate_one_step)
     for name, func, hlp in (("giant-step", _cmd_simulate_giant_step, "one exact giant step, then ridge (Cui et al.)"),

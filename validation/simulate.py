@@ -53,6 +53,7 @@ from .data import (
     teacher_labels,
 )
 from .networks import OneStepNetwork, auto_chunk_rows, one_step_sizes, sample_one_step
+from .exact_risk import exact_risk
 from .readout import fit_ridge
 
 __all__ = [
@@ -72,6 +73,9 @@ __all__ = [
 
 #: Feature maps of the readout: the real network, or its Gaussian equivalent (spec §4.1, §7).
 FEATURES = ("network", "gaussian-equivalent")
+
+#: How the test risk is measured: fresh test points, or the exact Gaussian integral.
+TEST_RISKS = ("monte-carlo", "exact")
 
 # Order matters: a stream is the i-th child of SeedSequence(seed) (see data.spawn_generators).
 _STREAMS = ("network", "readout", "test", "ge-readout", "ge-test")
@@ -231,6 +235,7 @@ class OneStepSimulation:
     psi1_readout: float | None
     features: str
     chunk_size: int | None = None
+    test_risk: str = "monte-carlo"
 
     def to_dict(self) -> dict:
         """JSON-friendly summary (plain floats, ints, lists, dicts; NaN alignment → None)."""
@@ -247,6 +252,7 @@ class OneStepSimulation:
             "psi1_readout": self.psi1_readout,
             "features": self.features,
             "chunk_size": self.chunk_size,
+            "test_risk": self.test_risk,
         }
 
 
@@ -295,8 +301,12 @@ def simulate_seed(
     features: str = "network",
     chunk_size: int | None = None,
     network: OneStepNetwork | None = None,
+    test_risk: str = "monte-carlo",
 ) -> SeedRecord:
     """One seed of the protocol (spec §7 steps 1–6); see the module docstring for the streams.
+
+    ``test_risk="exact"`` replaces the ``n_test`` test points by the exact Gaussian integral of
+    :func:`validation.exact_risk.exact_risk` (network features only).
 
     ``network`` may pass an already sampled :func:`sample_one_step` result for this seed (it must
     come from the seed's ``"network"`` stream for the record to be reproducible).
@@ -312,10 +322,13 @@ def simulate_seed(
     check_all_finite("readout features", Phi, f"the learning rate eta={setting.eta} may be too large")
     fit = fit_ridge(Phi, batch2.y, setting.lam)
     del Phi
-    risk = estimate_risk(
-        network.W1, fit.coef, network.beta, setting.student, setting.teacher,
-        n_test, rngs["test"], chunk_size, ge, rngs["ge-test"],
-    )
+    if test_risk == "exact":
+        risk = exact_risk(network.W1, fit.coef, network.beta, setting.student, setting.teacher)
+    else:
+        risk = estimate_risk(
+            network.W1, fit.coef, network.beta, setting.student, setting.teacher,
+            n_test, rngs["test"], chunk_size, ge, rngs["ge-test"],
+        )
     spike = network.spike()
     return SeedRecord(
         seed=int(seed),
@@ -339,6 +352,7 @@ def simulate_one_step(
     features: str = "network",
     chunk_size: int | None = None,
     progress: bool = False,
+    test_risk: str = "monte-carlo",
 ) -> OneStepSimulation:
     """Monte Carlo of the one-step protocol (spec ``one-step-ge.md`` §7), mean ± SEM over seeds.
 
@@ -360,6 +374,9 @@ def simulate_one_step(
         Rows evaluated at once in the gradient and the test risk (default: ~32 MB temporaries).
     progress : bool
         Print one line per seed to stderr.
+    test_risk : {"monte-carlo", "exact"}
+        Test risk from ``n_test`` fresh points, or the exact Gaussian integral
+        (:func:`validation.exact_risk.exact_risk`; network features only, no test-point noise).
 
     Returns
     -------
@@ -383,13 +400,18 @@ def simulate_one_step(
         raise InvalidParameterError(f"features must be one of {FEATURES}, got {features!r}")
     if chunk_size is not None:
         chunk_size = check_int("chunk_size", chunk_size, 1, "rows evaluated at once")
+    if test_risk not in TEST_RISKS:
+        raise InvalidParameterError(f"test_risk must be one of {TEST_RISKS}, got {test_risk!r}")
+    if test_risk == "exact" and features != "network":
+        raise InvalidParameterError("test_risk='exact' integrates the network's own features only")
     one_step_sizes(setting, d)
     _readout_size(setting, d, psi1_readout)
 
     records = []
     for seed in seeds:
         t0 = time.perf_counter()
-        rec = simulate_seed(setting, d, seed, n_test, psi1_readout, features, chunk_size)
+        rec = simulate_seed(setting, d, seed, n_test, psi1_readout, features, chunk_size,
+                            test_risk=test_risk)
         records.append(rec)
         if progress:
             print(
@@ -414,4 +436,5 @@ def simulate_one_step(
         psi1_readout=psi1_readout,
         features=features,
         chunk_size=chunk_size,
+        test_risk=test_risk,
     )
