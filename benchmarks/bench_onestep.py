@@ -33,6 +33,10 @@ def main():
     sim = OneStep("tanh", "tanh", psi1=2, psi2=2, lam=1e-2, eta=2, noise=0.1)
     for d in (256, 512, 1024):
         out[f"simulation_seed_d{d}_s"] = best_of(lambda: simulate_seed(sim, d, 0, n_test=20000), repeat=1)
+    out["simulation_seed_d1024_exact_risk_s"] = best_of(
+        lambda: simulate_seed(sim, 1024, 0, test_risk="exact"), repeat=1)
+    out["ratio_sim_d1024_mc_over_exact_risk"] = (
+        out["simulation_seed_d1024_s"] / out["simulation_seed_d1024_exact_risk_s"])
     out["ratio_sim_d1024_over_curve_100"] = out["simulation_seed_d1024_s"] / out["curve_100_psi1_s"]
     out["ratio_sim_d1024_over_d512"] = out["simulation_seed_d1024_s"] / out["simulation_seed_d512_s"]
     print(json.dumps(out, indent=2))
