@@ -51,10 +51,11 @@ __all__ = ["PanelSpec", "FigureData", "PANELS", "panel", "one_step_figure_data",
 
 @dataclass(frozen=True)
 class PanelSpec:
-    """What one panel shows: a base setting, the swept parameter and its grids, the η values."""
+    """What one panel shows: a base setting (:class:`OneStep` or :class:`GiantStep`), the swept
+    parameter and its theory / simulation grids, and the step sizes drawn as separate curves."""
 
     name: str
-    base: OneStep
+    base: "OneStep | GiantStep"
     x: str
     theory_grid: tuple[float, ...]
     sim_grid: tuple[float, ...]
@@ -211,22 +212,9 @@ def write_one_step_figure(data: FigureData, out_dir: "str | Path", stem: str | N
 # giant step (Cui et al. 2024)
 
 
-@dataclass(frozen=True)
-class GiantStepPanel:
-    """A giant-step figure: base setting, x (``"alpha"`` or ``"eta_tilde"``), theory / simulation grids,
-    and the η̃ values drawn as separate curves (η̃ = 0 is random features)."""
-
-    name: str
-    base: GiantStep
-    x: str
-    theory_grid: tuple[float, ...]
-    sim_grid: tuple[float, ...]
-    etas: tuple[float, ...]
-    xlabel: str
-
-    def to_dict(self) -> dict:
-        return {"name": self.name, "base": self.base.to_dict(), "x": self.x, "theory_grid": list(self.theory_grid),
-                "sim_grid": list(self.sim_grid), "etas": list(self.etas)}
+#: A giant-step panel is a :class:`PanelSpec` whose base is a :class:`GiantStep`, x is ``"alpha"`` or
+#: ``"eta_tilde"`` and whose "etas" are the η̃ values drawn as separate curves (η̃ = 0: random features).
+GiantStepPanel = PanelSpec
 
 
 def _lin(lo: float, hi: float, n: int) -> tuple[float, ...]:
