@@ -44,3 +44,10 @@ class ConvergenceError(AsymptoticsError, RuntimeError):
     def __init__(self, message: str, result: object | None = None):
         super().__init__(message)
         self.result = result
+
+
+class ResourceError(InvalidParameterError):
+    """The requested sizes need more memory than the package's limit (see :mod:`asymptotics.limits`).
+
+    Raised *before* allocating; the message states the estimate and the limit.
+    """
