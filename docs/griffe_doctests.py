@@ -4,7 +4,9 @@ The package's docstrings are plain text with ``>>>`` examples (run by ``pytest -
 Rendered as Markdown, an example's output such as ``[0.45, 0.52]`` after a line ending in ``]`` reads as
 a reference-style link, and the lines are re-flowed into one paragraph. This extension wraps every
 doctest block (the ``>>>``/``...`` lines and the output lines up to the next blank line) in a
-``pycon`` fenced code block before mkdocstrings renders the docstring. The source is not changed.
+``pycon`` fenced code block before mkdocstrings renders the docstring, and turns numpy-style section
+titles underlined with dashes (which Markdown would read as headings) into bold text. The source
+files are not changed.
 """
 
 from __future__ import annotations
@@ -14,6 +16,12 @@ import re
 from griffe import Extension
 
 _PROMPT = re.compile(r"^(\s*)>>>( |$)")
+_UNDERLINED = re.compile(r"^([ \t]*)([A-Za-z][A-Za-z ]*)\n\1-{3,}[ \t]*$", re.MULTILINE)
+
+
+def bold_section_titles(text: str) -> str:
+    """``Parameters`` underlined by dashes (numpy style) is a Markdown heading: make it bold text."""
+    return _UNDERLINED.sub(lambda m: f"{m.group(1)}**{m.group(2).strip()}**\n", text)
 
 
 def fence_doctests(text: str) -> str:
@@ -44,5 +52,9 @@ class FenceDoctests(Extension):
 
     def on_instance(self, *, obj, **kwargs) -> None:  # noqa: D102 - griffe hook
         doc = getattr(obj, "docstring", None)
-        if doc is not None and ">>>" in doc.value:
-            doc.value = fence_doctests(doc.value)
+        if doc is None:
+            return
+        value = bold_section_titles(doc.value)
+        if ">>>" in value:
+            value = fence_doctests(value)
+        doc.value = value
