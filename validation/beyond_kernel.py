@@ -170,6 +170,21 @@ def _batch(init: PairedInit, X: np.ndarray, y: np.ndarray) -> _Batch:
     return _Batch(X, y, init.dsigma(Z0), init.d2sigma(Z0), Z0, _pair_sum(init.sigma(Z0)) / math.sqrt(init.m))
 
 
+def _quad_fast(init: PairedInit, W: np.ndarray, b: _Batch) -> np.ndarray:
+    """f_Q on a batch with σ''(X W0ᵀ) precomputed (same as :func:`quad_term`)."""
+    Z = b.X @ W.T
+    return _pair_sum(b.S2 * Z * Z) / (2.0 * math.sqrt(init.m))
+
+
+def _net_fast(init: PairedInit, W: np.ndarray, b: _Batch) -> np.ndarray:
+    """f_{W0+W} − f_{W0} on a batch with X W0ᵀ precomputed (same as :func:`network_output`)."""
+    return _pair_sum(init.sigma(b.Z0 + b.X @ W.T)) / math.sqrt(init.m) - b.f0
+
+
+def _val_error(predict, y_val):
+    return lambda W: float(np.mean((predict(W) - y_val) ** 2))
+
+
 def quadntk_loss_grad(init: PairedInit, W: np.ndarray, b: _Batch, lam_q: float) -> tuple[float, np.ndarray]:
     """E_S L(W) of the sign-randomized QuadNTK model and its gradient (module docstring; spec §2.1).
 
@@ -240,6 +255,12 @@ class TrainConfig:
     good-direction penalty λ_L, ``ell`` its degree cutoff, ``n_unlabeled`` M; ``lam_q`` the Bai–Lee
     ‖W‖_{2,4}^8 weight; ``init_scale`` the std of the pairwise-equal QuadNTK init of W (per entry,
     times 1/√d).
+
+    Early stopping (off by default): with ``val_fraction`` > 0 the last ⌈val_fraction · n⌉ of the n
+    samples are held out, the validation MSE of the predictor is computed every ``eval_every`` steps,
+    training stops after ``patience`` evaluations without improvement (0: never stops early) and the
+    weights with the best validation MSE are returned.  The test error is then that of n − n_val
+    training samples (n counts both).  Each step costs O(m·n·d) (two n × d × m products).
     """
 
     m: int = 256
@@ -251,6 +272,9 @@ class TrainConfig:
     n_unlabeled: int = 2000
     lam_q: float = 1e-4
     init_scale: float = 0.1
+    val_fraction: float = 0.0
+    patience: int = 0
+    eval_every: int = 10
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -282,18 +306,32 @@ class TrainResult:
 _STREAMS = ("init", "train", "test", "unlabeled", "movement")
 
 
-def _gd(loss_grad, W: np.ndarray, cfg: TrainConfig) -> tuple[np.ndarray, tuple, float]:
-    """Full-batch heavy-ball gradient descent; records the loss at ~20 points."""
+def _gd(loss_grad, W: np.ndarray, cfg: TrainConfig, val_error=None) -> tuple[np.ndarray, tuple, float]:
+    """Full-batch heavy-ball gradient descent; records the loss at ~20 points.  With ``val_error``
+    (W -> validation MSE) and ``cfg.val_fraction`` > 0: early stopping, returns the best-validation W."""
     v = np.zeros_like(W)
     losses = []
     every = max(1, cfg.steps // 20)
     loss = math.nan
+    early = val_error is not None and cfg.val_fraction > 0
+    best, best_W, since = math.inf, W, 0
     for t in range(cfg.steps):
+        if early and t % cfg.eval_every == 0:
+            ve = float(val_error(W))
+            if ve < best:
+                best, best_W, since = ve, W, 0
+            else:
+                since += 1
+                if cfg.patience and since >= cfg.patience:
+                    break
         loss, g = loss_grad(W)
         if t % every == 0:
             losses.append(float(loss))
         v = cfg.momentum * v - cfg.lr * g
         W = W + v
+    if early and np.all(np.isfinite(W)) and float(val_error(W)) < best:
+        best_W = W
+    W = best_W if early else W
     check_all_finite("trained weights", W, "lower the learning rate")
     loss, _ = loss_grad(W)
     losses.append(float(loss))
@@ -308,6 +346,17 @@ def _problem(target: SphereTarget, n: int, n_test: int, seed: int, noise: float)
     return rngs, X, y, Xt, target(Xt)
 
 
+def _split(X: np.ndarray, y, cfg: TrainConfig):
+    """(X_train, y_train, X_val, y_val): the last ⌈val_fraction · n⌉ samples held out (TrainConfig)."""
+    y = np.broadcast_to(np.asarray(y, dtype=float), (X.shape[0],))
+    n_val = math.ceil(cfg.val_fraction * X.shape[0]) if cfg.val_fraction > 0 else 0
+    if n_val == 0:
+        return X, y, None, None
+    if n_val >= X.shape[0]:
+        raise InvalidParameterError(f"val_fraction = {cfg.val_fraction} leaves no training sample out of n = {X.shape[0]}")
+    return X[:-n_val], y[:-n_val], X[-n_val:], y[-n_val:]
+
+
 def train_quadntk(target: SphereTarget, n: int, seed: int, cfg: TrainConfig = TrainConfig(), *,
                   activation="tanh(z + 1/2)", n_test: int = 2000, noise: float = 0.0) -> TrainResult:
     """Train the sign-randomized QuadNTK model (spec §2.1) on n samples of ``target``; predict with f_Q."""
@@ -316,8 +365,10 @@ def train_quadntk(target: SphereTarget, n: int, seed: int, cfg: TrainConfig = Tr
     init = symmetric_init(cfg.m, target.d, activation, rngs["init"])
     half = rngs["movement"].standard_normal((cfg.m // 2, target.d)) * (cfg.init_scale / math.sqrt(target.d))
     W0 = np.vstack([half, half])
+    X, y, Xv, yv = _split(X, y, cfg)
     b = _batch(init, X, y)
-    W, losses, final = _gd(lambda W: quadntk_loss_grad(init, W, b, cfg.lam_q), W0, cfg)
+    val = None if Xv is None else _val_error(lambda W, V=_batch(init, Xv, yv): _quad_fast(init, W, V), yv)
+    W, losses, final = _gd(lambda W: quadntk_loss_grad(init, W, b, cfg.lam_q), W0, cfg, val)
     pred, pred_tr = quad_term(init, W, Xt), quad_term(init, W, X)
     _, r24 = _norm24_8(W)
     return TrainResult("quadntk", int(seed), target.d, n, float(np.mean((pred - ft) ** 2)),
@@ -336,9 +387,11 @@ def train_regularized(target: SphereTarget, n: int, seed: int, cfg: TrainConfig 
     init = symmetric_init(cfg.m, target.d, activation, rngs["init"])
     Xu = sphere_inputs(cfg.n_unlabeled, target.d, rngs["unlabeled"])
     Q = polynomial_projector(Xu, cfg.ell)
+    X, y, Xv, yv = _split(X, y, cfg)
     b, U = _batch(init, X, y), _batch(init, Xu, np.zeros(len(Xu)))
+    val = None if Xv is None else _val_error(lambda W, V=_batch(init, Xv, yv): _net_fast(init, W, V), yv)
     W, losses, final = _gd(lambda W: regularized_loss_grad(init, W, b, U, Q, cfg.lam_l, cfg.lam_q),
-                           np.zeros((cfg.m, target.d)), cfg)
+                           np.zeros((cfg.m, target.d)), cfg, val)
     pred, pred_tr = network_output(init, W, Xt), network_output(init, W, X)
     return TrainResult("regularized", int(seed), target.d, n, float(np.mean((pred - ft) ** 2)),
                        float(np.mean((pred_tr - y) ** 2)), final, float(np.linalg.norm(W)),
