@@ -39,7 +39,12 @@ def test_spec_reference_table(student, teacher, psi1, psi2, lam, noise, eta, ref
 
 
 def test_spec_figure_tables_sample():
-    # spec §6 own reference values, (a) and (b) settings (3 decimals)
+    # Reference values (3 decimals) of formula 4.2 in the Fig. 3(a) setting only: tanh student,
+    # centered SoftPlus teacher, psi2 = 2, lam = 1e-4, noise = 0.25 (rows psi1 = 16 and psi1 = 2).
+    # The Fig. 3(b) table (centered ReLU teacher) is not checked here: it lies 0.0015-0.002 above
+    # our values in every entry, the same offset as the centered-ReLU column discussed in
+    # results/one_step/centered_relu.md; the centered/raw identity in
+    # test_centered_and_raw_teacher_are_consistent guards that setting instead.
     a = OneStep("tanh", "centered:softplus", psi1=1, psi2=2, lam=1e-4, noise=0.25)
     risks = [r.risk for r in one_step_curve(a.replace(psi1=16), "eta", [0, 1, 2, 4])]
     np.testing.assert_allclose(risks, [0.052, 0.051, 0.050, 0.045], atol=6e-4)
