@@ -33,6 +33,7 @@ import sympy
 from scipy import special
 
 from .errors import ActivationError, UnknownActivationError
+from .expressions import parse_expression
 
 __all__ = ["Activation", "get_activation", "REGISTRY_NAMES", "z"]
 
@@ -101,24 +102,6 @@ _REGISTRY = MappingProxyType(_build_registry())
 #: Names accepted by :func:`get_activation` (besides expressions and ``centered:`` names).
 REGISTRY_NAMES: tuple[str, ...] = tuple(_REGISTRY)
 
-# Functions a user may call inside an expression string, mapped to sympy objects.
-_PARSE_LOCALS = MappingProxyType(
-    {
-        "z": z,
-        "relu": lambda arg: sympy.Max(arg, 0),
-        "softplus": lambda arg: sympy.log(1 + sympy.exp(arg)),
-        "sigmoid": lambda arg: 1 / (1 + sympy.exp(-arg)),
-        "gelu": lambda arg: arg * (1 + sympy.erf(arg / sympy.sqrt(2))) / 2,
-        "silu": lambda arg: arg / (1 + sympy.exp(-arg)),
-        "sign": sympy.sign,
-        "abs": sympy.Abs,
-        "erf": sympy.erf,
-        "pi": sympy.pi,
-        "E": sympy.E,
-    }
-)
-
-
 @dataclass(frozen=True)
 class Activation:
     """A scalar function of one Gaussian variable, in three forms.
@@ -169,10 +152,27 @@ def _mp_callable(expr: sympy.Expr):
     return sympy.lambdify(z, expr, modules=["mpmath"])
 
 
-def _compile_numpy(expr: sympy.Expr) -> tuple[ArrayFn, ArrayFn]:
+def derivative_expr(expr: sympy.Expr, name: str = "") -> sympy.Expr:
+    """The almost-everywhere derivative f' used by :meth:`Activation.derivative`.
+
+    ``sympy.diff`` differentiates kinks into Heaviside / sign factors (Max(z, 0)' = Heaviside(z),
+    |z|' = sign(z)); the Dirac masses of jumps (sign' = 2δ, Heaviside' = δ) are dropped, so f' is
+    the pointwise derivative away from the finitely many breakpoints (as for the registry's
+    ``sign``).  Raises :class:`ActivationError` if sympy leaves a derivative unevaluated.
+
+    >>> derivative_expr(sympy.Max(z, 0)), derivative_expr(sympy.sign(z) * z**2)
+    (Heaviside(z), 2*z*sign(z))
+    """
+    d = sympy.diff(expr, z).replace(sympy.DiracDelta, lambda *args: sympy.Integer(0))
+    if d.has(sympy.Derivative, sympy.Subs):
+        raise ActivationError(f"activation {name or expr!r} has no closed-form derivative ({d})")
+    return d
+
+
+def _compile_numpy(expr: sympy.Expr, name: str = "") -> tuple[ArrayFn, ArrayFn]:
     modules = [{"Heaviside": lambda x, h0=0.5: np.heaviside(x, h0)}, "scipy", "numpy"]
     f = sympy.lambdify(z, expr, modules=modules)
-    df = sympy.lambdify(z, sympy.diff(expr, z), modules=modules)
+    df = sympy.lambdify(z, derivative_expr(expr, name), modules=modules)
 
     def fn(x, _f=f):
         x = np.asarray(x, dtype=float)
@@ -189,28 +189,45 @@ def _compile_numpy(expr: sympy.Expr) -> tuple[ArrayFn, ArrayFn]:
 
 
 def _parse(text: str) -> sympy.Expr:
-    try:
-        expr = sympy.sympify(text, locals=dict(_PARSE_LOCALS))
-    except (sympy.SympifyError, SyntaxError, TypeError, AttributeError, TokenErrorType) as exc:
-        raise UnknownActivationError(
-            f"unknown activation {text!r}: not a registry name ({', '.join(REGISTRY_NAMES)}) "
-            f"and not a parsable expression in z ({exc.__class__.__name__})"
-        ) from None
-    if not isinstance(expr, sympy.Expr):
-        raise UnknownActivationError(f"activation {text!r} does not parse to a scalar expression")
-    free = expr.free_symbols - {z}
-    if free:
-        names = ", ".join(sorted(str(s) for s in free))
-        raise UnknownActivationError(
-            f"unknown activation {text!r}: an expression may only use the variable z (found {names})"
-        )
-    return expr
+    """The sympy expression of an expression string, by the whitelist parser (no code runs)."""
+    return parse_expression(text, z)
 
 
-try:  # sympy's tokenizer error lives in different places across versions
-    from sympy.parsing.sympy_parser import TokenError as TokenErrorType
-except ImportError:  # pragma: no cover
-    from tokenize import TokenError as TokenErrorType  # type: ignore
+#: Points where :func:`check_real_valued` evaluates an expression: every unit step on [-40, 40]
+#: shifted by an irrational-looking offset (so that no breakpoint such as 0 or ±1 is hit).
+_REAL_CHECK_POINTS = tuple(
+    sorted([-40 + i + 0.3183098861837907 for i in range(80)] + [-0.0517, 0.0517], key=abs)
+)
+
+
+def check_real_valued(expr: sympy.Expr, name: str) -> None:
+    """Raise :class:`ActivationError` if f takes complex values on the real line.
+
+    An activation is a map R → R.  ``sqrt(z)``, ``log(z)``, ``z**0.5`` or ``(-1)**z`` are complex
+    for some real z, so they are refused (use ``sqrt(abs(z))``, ``log(abs(z))``) rather than having
+    an imaginary part silently dropped somewhere downstream.  The test is structural when sympy can
+    decide (``expr.is_extended_real``) and otherwise numeric: f is evaluated at 30 digits at the
+    82 points of ``_REAL_CHECK_POINTS`` in [-40, 40] and any imaginary part > 1e-20·(1 + |f|) fails.
+
+    >>> check_real_valued(sympy.sqrt(z), "sqrt(z)")
+    Traceback (most recent call last):
+    ...
+    asymptotics.errors.ActivationError: activation 'sqrt(z)' is complex-valued at z = -0.0517 (an activation must be real on the whole real line; e.g. use sqrt(abs(z)) or log(abs(z)))
+    """
+    hint = "an activation must be real on the whole real line; e.g. use sqrt(abs(z)) or log(abs(z))"
+    if expr.has(sympy.I):
+        raise ActivationError(f"activation {name!r} is complex-valued ({hint})")
+    if expr.is_extended_real:
+        return
+    fn = _mp_callable(expr)
+    with mpmath.workdps(30):
+        for x in _REAL_CHECK_POINTS:
+            try:
+                val = mpmath.mpmathify(fn(mpmath.mpf(x)))
+            except (ValueError, ZeroDivisionError, TypeError, OverflowError, MemoryError):
+                continue  # poles and overflow are the square-integrability check's business
+            if isinstance(val, mpmath.mpc) and abs(val.imag) > mpmath.mpf("1e-20") * (1 + abs(val.real)):
+                raise ActivationError(f"activation {name!r} is complex-valued at z = {x:.4g} ({hint})")
 
 
 def check_square_integrable(expr: sympy.Expr, name: str) -> None:
@@ -229,9 +246,10 @@ def check_square_integrable(expr: sympy.Expr, name: str) -> None:
             for r in (10, 20, 40):
                 try:
                     val = mpmath.mpf(abs(complex(fn(mpmath.mpf(sgn * r)))))
-                except (ValueError, ZeroDivisionError, TypeError, OverflowError) as exc:
+                except (ValueError, ZeroDivisionError, TypeError, OverflowError, MemoryError) as exc:
                     raise ActivationError(
-                        f"activation {name!r} cannot be evaluated at z = {sgn * r}: {exc}"
+                        f"activation {name!r} cannot be evaluated at z = {sgn * r} "
+                        f"({exc.__class__.__name__}: it overflows or is undefined there)"
                     ) from None
                 if not mpmath.isfinite(val):
                     raise ActivationError(
@@ -271,6 +289,11 @@ def _real_singularities(expr: sympy.Expr, limit: int = 20) -> list:
     complement = sympy.S.Reals - dom
     if isinstance(complement, sympy.FiniteSet) and len(complement) <= limit:
         return [mpmath.mpf(float(p)) for p in complement if p.is_real]
+    if complement.has(sympy.ImageSet) or isinstance(complement, sympy.FiniteSet):
+        raise ActivationError(
+            f"activation {str(expr)!r} has infinitely (or more than {limit}) many real singular "
+            f"points ({complement}); such functions (1/cos(z), ...) are not supported"
+        )
     return []
 
 
@@ -315,8 +338,9 @@ def _resolve(text: str) -> Activation:
         expr, fn, dfn = _REGISTRY[key]
         return Activation(name=key, expr=expr, fn=fn, dfn=dfn)
     expr = _parse(text)
+    check_real_valued(expr, text)
     check_square_integrable(expr, text)
-    fn, dfn = _compile_numpy(expr)
+    fn, dfn = _compile_numpy(expr, text)
     return Activation(name=text, expr=expr, fn=fn, dfn=dfn)
 
 

@@ -27,6 +27,15 @@ class ActivationError(AsymptoticsError, ValueError):
     """The activation parses but cannot be used (not square-integrable, wrong variable, ...)."""
 
 
+class ExpressionError(UnknownActivationError, ActivationError):
+    """An expression string is outside the whitelist grammar of :mod:`asymptotics.expressions`
+    (unknown name or function, attribute access, too long / too deep, oversized power, ...).
+
+    Both an :class:`UnknownActivationError` (the text is not a usable activation name) and an
+    :class:`ActivationError`; nothing in the text was executed.
+    """
+
+
 class DegenerateActivationError(AsymptoticsError, ValueError):
     """A Hermite constant the formula divides by (e.g. μ1) vanishes for this activation."""
 

@@ -55,3 +55,34 @@ def test_square_integrable_accepted(ok):
 def test_unknown_or_unparsable(bad):
     with pytest.raises(UnknownActivationError):
         get_activation(bad)
+
+
+PIECEWISE = ["Max(z, 0)", "Min(z, 0)", "abs(z)", "Abs(z - 1)", "Heaviside(z)*z", "relu(z)", "relu(z - 1)",
+             "sign(z)*z**2", "sign(z)", "Heaviside(z)", "Max(z, tanh(z))", "Min(z, z**2)"]
+
+
+@pytest.mark.parametrize("text", PIECEWISE)
+def test_piecewise_expression_derivative(text):
+    """a.e. derivative of kinked / jumping expressions (Dirac masses dropped) = finite differences."""
+    act = get_activation(text)
+    x = np.linspace(-3.3, 3.1, 41)  # no breakpoint (0, 1, the crossings of Max/Min) on the grid
+    h = 1e-6
+    fd = (act(x + h) - act(x - h)) / (2 * h)
+    d = act.derivative(x)
+    assert d.shape == x.shape and np.all(np.isfinite(d))
+    np.testing.assert_allclose(d, fd, rtol=1e-6, atol=1e-6)
+
+
+def test_expression_constants_and_large_step_match_registry():
+    from asymptotics.hermite import hermite_constants
+    from asymptotics.onestep import large_step_limit
+
+    a, b = hermite_constants("Max(z, 0)"), hermite_constants("relu")
+    for k in ("mu0", "mu1", "mu_star", "mean_derivative", "var_derivative", "mean_z_derivative"):
+        assert getattr(a, k) == pytest.approx(getattr(b, k), abs=1e-13), k
+    s = hermite_constants("sign(z)*z**2")  # E f' = E[2|z|] = 2 sqrt(2/pi) = mu1 (Stein, f continuous)
+    assert s.mean_derivative == pytest.approx(2 * np.sqrt(2 / np.pi), abs=1e-12)
+    assert s.mu1 == pytest.approx(s.mean_derivative, abs=1e-12)
+    la, lb = large_step_limit("Max(z, 0)", "tanh"), large_step_limit("relu", "tanh")
+    assert la.tau_star == pytest.approx(lb.tau_star, abs=1e-12)
+    assert la.kappa_star == pytest.approx(lb.kappa_star, abs=1e-6)
