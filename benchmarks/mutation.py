@@ -34,14 +34,17 @@ from __future__ import annotations
 
 import argparse
 import ast
+import concurrent.futures
 import json
 import os
+import queue
 import random
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -139,6 +142,16 @@ def _skipped(node: ast.AST, par: dict) -> bool:
             return True
         if isinstance(cur, ast.AnnAssign) and isinstance(par.get(cur), ast.ClassDef):
             return True  # dataclass field defaults
+        if isinstance(cur, ast.If) and child is cur.test and all(isinstance(b, ast.Raise) for b in cur.body):
+            return True  # input guard: `if bad: raise ...`
+        if isinstance(cur, ast.Call):
+            fname = cur.func.attr if isinstance(cur.func, ast.Attribute) else getattr(cur.func, "id", "")
+            if fname.startswith(("check_", "_check")):
+                return True  # validators (check_int, check_positive, check_all_finite, ...)
+        if (isinstance(cur, (ast.Assign, ast.AnnAssign)) and isinstance(par.get(cur), ast.Module)
+                and all(isinstance(t, ast.Name) and t.id.lstrip("_").isupper()
+                        for t in (cur.targets if isinstance(cur, ast.Assign) else [cur.target]))):
+            return True  # module-level tuning constants (_MAX_COND, _CHUNK_ENTRIES, ...)
         child, cur = cur, par.get(cur)
     return False
 
@@ -220,10 +233,10 @@ def _byte_to_char(line: str, col: int) -> int:
     return len(line.encode("utf-8")[:col].decode("utf-8"))
 
 
-def copy_repo(dest: Path) -> Path:
+def copy_repo(dest: Path, name: str = "repo") -> Path:
     ignore = shutil.ignore_patterns(".git", "__pycache__", "*.egg-info", "results", ".pytest_cache",
                                     "asym-demo", "*.png", "*.pdf")
-    root = dest / "repo"
+    root = dest / name
     shutil.copytree(REPO, root, ignore=ignore)
     return root
 
@@ -318,6 +331,7 @@ def main(argv=None) -> int:
     ap.add_argument("--named-only", action="store_true")
     ap.add_argument("--ops", default="const,binop,sqrt,neg,swap")
     ap.add_argument("--only", nargs="*", default=None, help="run only these mutant ids")
+    ap.add_argument("--jobs", type=int, default=1, help="mutants run in parallel (one repo copy each)")
     args = ap.parse_args(argv)
     ops = set(args.ops.split(","))
     # SIGTERM → SystemExit: the running pytest child is killed and the temporary copy removed.
@@ -357,21 +371,37 @@ def main(argv=None) -> int:
                 print(f"baseline {mod}: {'ok' if baseline_ok[mod] else status} ({dt:.1f}s) {tail}"
                       f"{' deselected: ' + str(DESELECT) if DESELECT else ''}", flush=True)
             meta["deselected"] = list(DESELECT)
-            for i, m in enumerate(mutants):
+            roots = queue.Queue()
+            roots.put(root)
+            for j in range(1, args.jobs):
+                extra = copy_repo(Path(tmp), f"repo{j}")
+                check_isolation(extra)
+                roots.put(extra)
+            done = [0]
+            lock = threading.Lock()
+
+            def work(m: Mutant) -> None:
                 if not baseline_ok[m.module]:
                     m.status = "baseline-failed"
-                    continue
-                path = root / m.module
+                    return
+                r = roots.get()
+                path = r / m.module
                 original = path.read_text()
                 try:
                     path.write_text(apply(original, m))
-                    m.status, m.seconds, m.detail = run_staged(root, m.module, TESTS[m.module], args.timeout)
+                    m.status, m.seconds, m.detail = run_staged(r, m.module, TESTS[m.module], args.timeout)
                 finally:
                     path.write_text(original)
-                print(f"[{i + 1}/{len(mutants)}] {m.status:8s} {m.seconds:6.1f}s {m.ident} "
-                      f"{m.original!r} -> {m.replacement!r} ({m.detail})", flush=True)
-                if args.out:
-                    write_report(args.out, mutants, named_results, meta)
+                    roots.put(r)
+                with lock:
+                    done[0] += 1
+                    print(f"[{done[0]}/{len(mutants)}] {m.status:8s} {m.seconds:6.1f}s {m.ident} "
+                          f"{m.original!r} -> {m.replacement!r} ({m.detail})", flush=True)
+                    if args.out:
+                        write_report(args.out, mutants, named_results, meta)
+
+            with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+                list(pool.map(work, mutants))
         if args.named or args.named_only:
             for mod, old, new, desc in NAMED:
                 path = root / mod
