@@ -150,6 +150,20 @@ def test_repository_links_are_rewritten_into_the_site():
 
 
 # -----------------------------------------------------------------------------------------------
+# citation metadata
+
+
+def test_citation_version_matches_the_package():
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    version = re.search(r'^version = "([^"]+)"$', pyproject, re.MULTILINE).group(1)  # no tomllib on 3.10
+    cff = (ROOT / "CITATION.cff").read_text(encoding="utf-8")
+    assert re.search(rf'^version: "?{re.escape(version)}"?$', cff, re.MULTILINE), "CITATION.cff version"
+    assert "cff-version: 1.2.0" in cff and "license: BSD-3-Clause" in cff
+    assert "BSD 3-Clause" in (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert f"## [{version}]" in (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+
+
+# -----------------------------------------------------------------------------------------------
 # self-contained
 
 
