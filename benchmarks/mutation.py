@@ -92,6 +92,30 @@ NAMED = [
      "return n * float(lam) / N",
      "return 1.02 * n * float(lam) / N",
      "ridge penalty 2 % too large"),
+    ("validation/networks.py",
+     "W1 = W0 - (eta * math.sqrt(N)) * one_step_gradient(",
+     "W1 = W0 - (1.02 * eta * math.sqrt(N)) * one_step_gradient(",
+     "one-step update 2 % too large"),
+    ("validation/simulate.py",
+     "out += ge.mu_star * rng.standard_normal(pre.shape)",
+     "out += 1.02 * ge.mu_star * rng.standard_normal(pre.shape)",
+     "Gaussian-equivalent features with mu* x 1.02"),
+    ("validation/exact_risk.py",
+     "coef @ K @ coef / N",
+     "coef @ K @ coef / (1.02 * N)",
+     "exact test risk: quadratic term 2 % too small"),
+    ("validation/giant_step.py",
+     "W1 = W0 - (eta_tilde * p) * grad",
+     "W1 = W0 - (1.02 * eta_tilde * p) * grad",
+     "giant step 2 % too large"),
+    ("asymptotics/onestep.py",
+     "r2 = setting.eta**2 * s.mu1**2 * denom",
+     "r2 = 1.02 * setting.eta**2 * s.mu1**2 * denom",
+     "one-step theory: spike strength r^2 x 1.02"),
+    ("asymptotics/srf.py",
+     "c = s_b**2 + setting.eta_tilde**2 / setting.alpha0 * e_y * s.var_derivative",
+     "c = 1.02 * (s_b**2 + setting.eta_tilde**2 / setting.alpha0 * e_y * s.var_derivative)",
+     "sRF bulk variance c x 1.02"),
 ]
 
 _SKIP_KEYWORDS = {"tol", "rtol", "atol", "maxiter", "max_iter", "max_order", "nodes", "digits",
@@ -403,32 +427,38 @@ def main(argv=None) -> int:
             with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
                 list(pool.map(work, mutants))
         if args.named or args.named_only:
+            # every default-suite (not slow) sensitivity file plus the module's own test files;
+            # tests failing on the unmutated copy are deselected first.
+            sens = [f"tests/{p.name}" for p in sorted((root / "tests").glob("test_sensitivity_*.py"))]
+            seen = set()
             for mod, old, new, desc in NAMED:
+                tests = list(dict.fromkeys(sens + TESTS[mod]))
+                if (mod, tuple(tests)) not in seen:
+                    seen.add((mod, tuple(tests)))
+                    status, dt, tail = run_tests(root, mod, tests, args.timeout * 10, first_fail=False)
+                    print(f"named baseline {mod}: {status} ({dt:.0f}s) {tail}", flush=True)
+                    if status == "killed" and "[" in tail:
+                        DESELECT.extend(t for t in tail.split("[", 1)[1].rstrip("]").split(", ")
+                                        if t not in DESELECT)
                 path = root / mod
                 original = path.read_text()
                 if original.count(old) != 1:
                     named_results.append({"module": mod, "description": desc, "status": "not-found", "detail": old})
                     continue
-                tests = _default_suite_files(root)
                 try:
                     path.write_text(original.replace(old, new))
-                    status, dt, tail = run_tests(root, mod, tests, args.timeout * 10)
+                    status, dt, tail = run_tests(root, mod, tests, args.timeout * 10, first_fail=False)
                 finally:
                     path.write_text(original)
                 named_results.append({"module": mod, "description": desc, "status": status,
-                                      "detail": f"{tail}; {dt:.0f}s"})
+                                      "detail": f"{tail}; {dt:.0f}s", "tests": tests})
                 print(f"named: {desc}: {status} ({dt:.0f}s) {tail}", flush=True)
+            meta["deselected"] = list(DESELECT)
     if args.out:
         write_report(args.out, mutants, named_results, meta)
     killed = sum(m.status == "killed" for m in mutants)
     print(f"killed {killed} / {len(mutants)}")
     return 0
-
-
-def _default_suite_files(root: Path) -> list[str]:
-    """Every default-suite test file, the sensitivity tests first (run with ``-x``)."""
-    files = sorted((root / "tests").glob("test_*.py"), key=lambda p: (not p.name.startswith("test_sensitivity"), p.name))
-    return [f"tests/{p.name}" for p in files]
 
 
 if __name__ == "__main__":
