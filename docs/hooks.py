@@ -24,6 +24,7 @@ import os
 import pkgutil
 import posixpath
 import re
+import sys
 from pathlib import Path
 
 from mkdocs.structure.files import File
@@ -89,6 +90,8 @@ def cli_reference() -> str:
     """Markdown with the help text of every ``asym`` command, generated from the parser."""
     old = os.environ.get("COLUMNS")
     os.environ["COLUMNS"] = HELP_WIDTH  # argparse wraps at the terminal width: make it fixed
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))  # document this checkout, not whatever is installed
     try:
         from validation.cli import build_parser
 
