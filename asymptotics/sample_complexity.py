@@ -168,11 +168,12 @@ def transition_psi(kernel: str, activation, target, ell: int, eps: float, *, lam
                    noise: float = 0.0, psi_max: float = 1e6) -> float:
     """ψ_ε: root of R_∞(ψ) = ε for the d → ∞ transition at n = ψ B(d, ℓ) (spec §6.3), so that
     n*(d, ε) / B(d, ℓ) → ψ_ε.  Uses the d = ∞ Gegenbauer coefficients ξ_k(∞) = h^{(k)}(0)/k! and h(1).
-    The kernel's ridge λ is O(1) while n → ∞, so it enters λ̃ only through the self-induced ridge
-    (pass ``lam`` = 0 for the fixed-λ, n → ∞ limit).  ``inf`` if ε is below the floor F²_{>ℓ}.
+    The ridge λ is not divided by n (f̂ = K(x, X)(K + λI)^{-1}y), so it stays comparable to the
+    self-induced ridge r_{>ℓ} and enters λ̃ = (λ + r_{>ℓ})/(ψ ξ_ℓ) at every d: pass the λ of the
+    finite-d problem.  ``inf`` if ε is below the floor F²_{>ℓ}.
 
-    >>> round(transition_psi("ntk", "tanh(z + 1/2)", {3: 1.0}, 3, 0.5), 3)
-    0.838
+    >>> round(transition_psi("ntk", "tanh(z + 1/2)", {3: 1.0}, 3, 0.5, lam=1e-3), 3)
+    0.848
     """
     eps = check_positive("eps", eps, "the target test error")
     k = dot_product_kernel(activation, kernel, None if kernel != "both" else 1.0)
