@@ -412,7 +412,7 @@ def escape_exponents_data(quick: bool = False, *, targets=None, eps=(0.5, 0.25),
         net_ds = net_ds or {"sparse_cubic": (8, 12, 16, 24, 32, 48), "dense_quadratic": (8, 12, 16, 24, 32),
                             "sum": (8, 12, 16, 24, 32)}
         seeds = seeds if seeds is not None else {"sparse_cubic": 3, "dense_quadratic": 2, "sum": 2}
-        sim_ds = sim_ds or (8, 12, 16)
+        sim_ds = sim_ds or {"sparse_cubic": (8, 12, 16), "dense_quadratic": (8, 12, 16), "sum": (8, 12)}
         sim_seeds = normalize_seeds(sim_seeds if sim_seeds is not None else 10)
         cfg = cfg or TrainConfig(m=512, steps=400, lr=2.0, momentum=0.9, lam_l=1.0, lam_q=0.0, n_unlabeled=2000,
                                  val_fraction=0.2, patience=10, eval_every=10)
@@ -421,10 +421,10 @@ def escape_exponents_data(quick: bool = False, *, targets=None, eps=(0.5, 0.25),
     eps = tuple(float(e) for e in eps)
     net_ds = {t: tuple(net_ds[t] if isinstance(net_ds, dict) else net_ds) for t in targets}
     seeds = {t: normalize_seeds(seeds[t] if isinstance(seeds, dict) else seeds) for t in targets}
-    all_net_ds = sorted({d for v in net_ds.values() for d in v})
+    sim_ds = {t: tuple(sim_ds[t] if isinstance(sim_ds, dict) else sim_ds) for t in targets}
     config = {"kind": "escape_exponents", "quick": bool(quick), "targets": list(targets), "eps": list(eps),
               "kernel_ds": list(kernel_ds), "net_ds": {t: list(v) for t, v in net_ds.items()},
-              "seeds": {t: list(v) for t, v in seeds.items()}, "sim_ds": list(sim_ds),
+              "seeds": {t: list(v) for t, v in seeds.items()}, "sim_ds": {t: list(v) for t, v in sim_ds.items()},
               "sim_seeds": list(sim_seeds), "methods": list(methods), "activation": activation, "krr_lam": krr_lam,
               "train": cfg.to_dict(), "n_unlabeled_rule": "max(n_unlabeled, 2 * (1 + d + d(d+1)/2))",
               "n_test": n_test, "bisection_ratio": ratio, "warm_exponent": WARM_EXPONENT, "net_n_max": net_n_max,
@@ -456,7 +456,7 @@ def escape_exponents_data(quick: bool = False, *, targets=None, eps=(0.5, 0.25),
                 return ck.get_or_compute(f"ntk_sim|{tgt}|d={d}|n={n}|seed={sd}",
                                          lambda: krr_sim_error("ntk", activation, target_of(tgt, d), n, sd,
                                                                lam=krr_lam, n_test=n_test))
-            rows += _seeded_rows("ntk_sim", tgt, eps, sim_ds, sim_seeds, err, start_of(tgt), 1.02, 10**5, progress)
+            rows += _seeded_rows("ntk_sim", tgt, eps, sim_ds[tgt], sim_seeds, err, start_of(tgt), 1.02, 10**5, progress)
         for meth in ("quadntk", "network"):
             if meth not in methods:
                 continue
@@ -469,7 +469,7 @@ def escape_exponents_data(quick: bool = False, *, targets=None, eps=(0.5, 0.25),
                                  progress)
     fits = {}
     for meth, tgt, e in {(r[0], r[1], r[2]) for r in rows}:
-        rng_ds = net_ds[tgt] if meth in ("quadntk", "network", "ntk_de", "rf_de") else sim_ds
+        rng_ds = net_ds[tgt] if meth in ("quadntk", "network", "ntk_de", "rf_de") else sim_ds[tgt]
         per = {r[3]: list(r[9]) for r in rows if (r[0], r[1], r[2]) == (meth, tgt, e) and r[3] in rng_ds}
         f = fit_exponent(per)
         fits[f"{meth}|{tgt}|{e:g}"] = None if f is None else f.to_dict()
