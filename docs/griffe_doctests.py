@@ -5,8 +5,9 @@ Rendered as Markdown, an example's output such as ``[0.45, 0.52]`` after a line 
 a reference-style link, and the lines are re-flowed into one paragraph. This extension wraps every
 doctest block (the ``>>>``/``...`` lines and the output lines up to the next blank line) in a
 ``pycon`` fenced code block before mkdocstrings renders the docstring, and turns numpy-style section
-titles underlined with dashes (which Markdown would read as headings) into bold text. The source
-files are not changed.
+titles underlined with dashes (which Markdown would read as headings) into bold text, and turns
+citations ``docs/theory/<page>.md §N.M`` into links to that section. The source files are not
+changed.
 """
 
 from __future__ import annotations
@@ -24,14 +25,32 @@ def bold_section_titles(text: str) -> str:
     return _UNDERLINED.sub(lambda m: f"{m.group(1)}**{m.group(2).strip()}**\n", text)
 
 
-def fence_doctests(text: str) -> str:
+_CITATION = re.compile(r"(``|`)?docs/theory/([a-z-]+)\.md(?(1)\1)\s*§\s*([0-9]+(?:\.[0-9]+)?[a-z]?)")
+
+
+def link_citations(text: str) -> str:
+    """``docs/theory/one-step.md §4.2`` in a docstring becomes a link to that section of the site.
+
+    The API pages live in ``docs/api/``, so the target is ``../theory/<page>.md#s4-2`` (the anchor scheme
+    of the theory pages: section N.M has the anchor ``sN-M``).
+    """
+
+    def repl(m: re.Match) -> str:
+        page, section = m.group(2), m.group(3)
+        return f"[{page}.md §{section}](../theory/{page}.md#s{section.replace('.', '-')})"
+
+    return _CITATION.sub(repl, text)
+
+
+def fence_doctests(text: str, prose=lambda line: line) -> str:
+    """Wrap doctest blocks in ``pycon`` fences; ``prose`` is applied to every other line."""
     lines = text.split("\n")
     out: list[str] = []
     i = 0
     while i < len(lines):
         m = _PROMPT.match(lines[i])
         if not m:
-            out.append(lines[i])
+            out.append(prose(lines[i]))
             i += 1
             continue
         indent = m.group(1)
@@ -54,7 +73,4 @@ class FenceDoctests(Extension):
         doc = getattr(obj, "docstring", None)
         if doc is None:
             return
-        value = bold_section_titles(doc.value)
-        if ">>>" in value:
-            value = fence_doctests(value)
-        doc.value = value
+        doc.value = fence_doctests(bold_section_titles(doc.value), prose=link_citations)

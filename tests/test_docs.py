@@ -138,6 +138,11 @@ def test_doctest_blocks_are_fenced():
         "Example.\n\n```pycon\n>>> [round(x, 2) for x in (0.451, 0.52)]\n[0.45, 0.52]\n```\n\nAfter."
     )
     assert module.bold_section_titles("Parameters\n----------\nx : int") == "**Parameters**\n\nx : int"
+    # a citation of a theory section becomes a link in the API pages, but not inside an example
+    cited = module.fence_doctests("R1 (``docs/theory/one-step.md`` §4.2b).\n\n>>> 1  # docs/theory/kernels.md §6.7\n1",
+                                  prose=module.link_citations)
+    assert "[one-step.md §4.2b](../theory/one-step.md#s4-2b)" in cited
+    assert ">>> 1  # docs/theory/kernels.md §6.7" in cited
 
 
 @needs_mkdocs
