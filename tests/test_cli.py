@@ -1,6 +1,7 @@
 """The `asym` command line: JSON contracts and one-line errors with exit status 2."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -69,7 +70,7 @@ def test_simulate_json(capsys):
     [
         (["risk", "one-step", "--psi1", "-1"], "psi1"),
         (["risk", "one-step", "--lam", "-0.1"], "lam"),
-        (["risk", "one-step", "--student", "nonsense_fn"], "unknown activation"),
+        (["risk", "one-step", "--student", "nonsense_fn"], "nonsense_fn"),
         (["risk", "one-step", "--teacher", "exp(z**2)"], "square-integrable"),
         (["risk", "one-step", "--student", "tanh("], "unknown activation"),
         (["risk", "one-step", "--student", "cos"], "mu1"),
@@ -116,7 +117,7 @@ def test_risk_giant_step_json_contract_and_list(capsys):
     code, out, _ = run(capsys, "risk", "giant-step", *_GS, "--alpha", "3", "--width-ratio", "1", "--json")
     d = json.loads(out)
     assert code == 0
-    assert set(d) == {"test_error", "train_error", "order_parameters", "srf", "converged", "nit"}
+    assert set(d) == {"test_error", "train_error", "order_parameters", "srf", "converged", "nit", "residual"}
     assert set(d["srf"]) == {"r", "c", "gamma"} and d["converged"] is True
     assert d["test_error"] == pytest.approx(0.0325, abs=6e-5)  # spec §9.1 large-d value
     code, out, _ = run(capsys, "risk", "giant-step", *_GS, "--alpha", "0.2,1.6,3", "--json")
@@ -127,15 +128,23 @@ def test_risk_giant_step_json_contract_and_list(capsys):
     assert json.loads(out)["srf"] == {"r": 0.0, "c": 1.0, "gamma": 0.5}
 
 
-def test_risk_giant_step_not_converged_prints_null(capsys, monkeypatch):
+def test_risk_giant_step_not_converged_exit_3(capsys, monkeypatch):
+    """A fixed point that did not converge: complete strict JSON with converged: false and null,
+    one warning line naming the point with residual and nit, exit status 3 (never 0)."""
     import asymptotics.srf as srf
 
     real = srf.srf_risk
     monkeypatch.setattr(srf, "srf_risk", lambda *a, **k: real(*a, **{**k, "maxiter": 1}))
-    code, out, _ = run(capsys, "risk", "giant-step", "--alpha", "1", "--json")
+    code, out, err = run(capsys, "risk", "giant-step", "--alpha", "1", "--json")
     d = json.loads(out)  # strict JSON: no NaN
-    assert code == 0 and d["converged"] is False and d["test_error"] is None
+    assert code == 3 and d["converged"] is False and d["test_error"] is None
+    assert "test_error" in d["non_finite"] and d["residual"] > 0
     assert "NaN" not in out
+    (line,) = err.strip().splitlines()
+    assert line.startswith("asym: warning: 1 of 1 points did not converge: the setting (residual ")
+    assert re.search(r"nit \d+\)$", line)
+    code, out, err = run(capsys, "risk", "giant-step", "--alpha", "1")  # text table says NO
+    assert code == 3 and " NO " in out and "did not converge" in err
 
 
 @pytest.mark.parametrize("model", ["giant-step", "srf"])
@@ -182,3 +191,33 @@ def test_simulate_krr_json(capsys):
     assert d["test_error_mean"] >= 0 and len(d["per_seed"]) == 2
     code, _, err = run(capsys, "simulate", "krr", "--d", "8", "--n", "40", "--model", "rf", "--m", "5")
     assert code == 2 and "lazy model" in err
+
+
+def test_compare_giant_step_states_dropped_seeds(capsys, tmp_path, monkeypatch):
+    """Per-instance theory that failed on one of two seeds: the column is averaged over the other,
+    and the command says so (exit 3, warning, Markdown note, CSV column, JSON key)."""
+    import csv
+    import io
+
+    import validation.compare as compare
+
+    real = compare._giant_seed_records
+
+    def records(setting, d, seed, alphas, model, n_test):
+        out = real(setting, d, seed, alphas, model, n_test)
+        if seed == 0:
+            out = [{**r, "instance_theory": None, "instance_theory_train": None} for r in out]
+        return out
+
+    monkeypatch.setattr(compare, "_giant_seed_records", records)
+    code, out, err = run(capsys, "compare", "giant-step", "--model", "srf", "--settings", "tanh p/d=1", "--d", "8",
+                         "--seeds", "2", "--n-test", "50", "--alphas", "1", "--out", str(tmp_path), "--json")
+    assert code == 3
+    (line,) = err.strip().splitlines()
+    assert line.startswith("asym: warning: the 'finite-d theory on W0' column averages only the seeds")
+    assert "d=8: 1 of 2" in line
+    d = json.loads(out)
+    assert d["rows"][0]["instance_seeds_dropped"] == 1
+    assert "Note: the 'finite-d theory on W0' column" in (tmp_path / "compare_giant_step_srf.md").read_text()
+    (row,) = csv.DictReader(io.StringIO((tmp_path / "compare_giant_step_srf.csv").read_text()))
+    assert row["instance_seeds_dropped"] == "1"

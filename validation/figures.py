@@ -241,6 +241,9 @@ class GiantStepFigureData:
 
     ``theory``: {η̃ or "sRF": (x, test, train) arrays}; ``simulation``: {key: [(x, test mean, test SEM,
     train mean, train SEM, seeds), ...]}; ``lower_bound``: ‖P_{>1} f*‖²; ``config``: reproduces it.
+    ``not_converged``: one dict {curve, x, value, residual, nit} per theory point whose fixed point did
+    not converge — NaN in ``theory``, not drawn, ``converged = False`` in the CSV, counted in the
+    figure's title and listed in the written JSON.
     """
 
     spec: GiantStepPanel
@@ -248,22 +251,33 @@ class GiantStepFigureData:
     simulation: dict
     lower_bound: float
     config: dict = field(repr=False)
+    not_converged: tuple = ()
+
+    @property
+    def n_theory_points(self) -> int:
+        return sum(len(v[0]) for v in self.theory.values())
 
     def to_csv(self) -> str:
         buf = io.StringIO()
         w = csv.writer(buf)
         w.writerow(["kind", "curve", self.spec.x, "test_error", "test_sem", "train_error", "train_sem", "seeds", "d",
-                    "lower_bound"])
+                    "lower_bound", "converged"])
         for key, (xs, te, tr) in self.theory.items():
             for x, a, b in zip(xs, te, tr):
-                w.writerow(["theory", key, x, a, "", b, "", "", "", self.lower_bound])
+                w.writerow(["theory", key, x, a, "", b, "", "", "", self.lower_bound, bool(np.isfinite(a))])
         for key, pts in self.simulation.items():
             for x, m, s, tm, ts, k in pts:
-                w.writerow(["simulation", key, x, m, s, tm, ts, k, self.config["d"], self.lower_bound])
+                w.writerow(["simulation", key, x, m, s, tm, ts, k, self.config["d"], self.lower_bound, ""])
         return buf.getvalue()
 
 
-def _theory_arrays(curve) -> tuple:
+def _theory_arrays(curve, key, x: str, failed: list) -> tuple:
+    """(test, train) arrays of a theory curve, NaN where the fixed point did not converge; each such
+    point is appended to ``failed``."""
+    for r in curve:
+        if not r.converged:
+            failed.append({"curve": key, "x": x, "value": float(getattr(r.setting, x)),
+                           "residual": float(r.residual), "nit": int(r.nit)})
     te = np.array([r.test_error if r.converged else np.nan for r in curve])
     tr = np.array([r.train_error if r.converged else np.nan for r in curve])
     return te, tr
@@ -293,26 +307,27 @@ def giant_step_figure_data(
               "n_test": int(n_test), "theory": "asymptotics.srf.srf_curve, backend=asymptotic, formula=corrected",
               "versions": package_versions()}
     ck = Checkpoint(checkpoint, config)
-    theory, simulation = {}, {}
+    theory, simulation, failed = {}, {}, []
     if spec.x == "alpha":
         for eta in spec.etas:
             s = spec.base.replace(eta_tilde=eta)
             theory[eta] = (np.array(spec.theory_grid), *_theory_arrays(
-                srf_curve(s, "alpha", spec.theory_grid, raise_on_failure=False)))
+                srf_curve(s, "alpha", spec.theory_grid, raise_on_failure=False), eta, "alpha", failed))
             sims = simulate_giant_step(s, d, seeds, alphas=spec.sim_grid, n_test=n_test, checkpoint=ck,
                                        progress=progress)
             simulation[eta] = [(m.alpha, m.test_error_mean, m.test_error_sem, m.train_error_mean,
                                 m.train_error_sem, len(m.seeds)) for m in sims]
     else:
         theory["sRF"] = (np.array(spec.theory_grid), *_theory_arrays(
-            srf_curve(spec.base, spec.x, spec.theory_grid, raise_on_failure=False)))
+            srf_curve(spec.base, spec.x, spec.theory_grid, raise_on_failure=False), "sRF", spec.x, failed))
         pts = []
         for x in spec.sim_grid:
             (m,) = simulate_giant_step(spec.base.replace(**{spec.x: x}), d, seeds, n_test=n_test, checkpoint=ck,
                                        progress=progress)
             pts.append((x, m.test_error_mean, m.test_error_sem, m.train_error_mean, m.train_error_sem, len(m.seeds)))
         simulation["network"] = pts
-    return GiantStepFigureData(spec, theory, simulation, kernel_lower_bound(spec.base.teacher), config)
+    return GiantStepFigureData(spec, theory, simulation, kernel_lower_bound(spec.base.teacher), config,
+                               tuple(failed))
 
 
 def plot_giant_step_figure(data: GiantStepFigureData):
@@ -326,6 +341,9 @@ def plot_giant_step_figure(data: GiantStepFigureData):
     b = data.spec.base
     title = (f"{b.student.name} / {b.teacher.name}, $\\alpha_0$ = {b.alpha0:g}, $\\lambda$ = {b.lam:g}, "
              f"p/d = {b.width_ratio:g}; dots: network, d = {data.config['d']}, {len(data.config['seeds'])} seeds")
+    if data.not_converged:
+        title += (f"\n{len(data.not_converged)} of {data.n_theory_points} theory points did not converge "
+                  "(not drawn; see CSV column 'converged')")
     if data.spec.x == "alpha":
         fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.4), constrained_layout=True)
         for key, color in zip(data.theory, ("C0", "C3")):
@@ -371,4 +389,5 @@ def plot_giant_step_figure(data: GiantStepFigureData):
 def write_giant_step_figure(data: GiantStepFigureData, out_dir: "str | Path", stem: str | None = None) -> dict:
     """Write PNG, PDF, CSV and JSON configuration of a giant-step figure, each atomically."""
     stem = stem or f"fig_{data.spec.name.replace('-', '_')}"
-    return write_figure(plot_giant_step_figure(data), out_dir, stem, data.to_csv(), data.config)
+    config = dict(data.config, not_converged=list(data.not_converged)) if data.not_converged else data.config
+    return write_figure(plot_giant_step_figure(data), out_dir, stem, data.to_csv(), config)

@@ -20,6 +20,7 @@ import csv
 import dataclasses
 import io
 import math
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,7 +72,18 @@ class StaircaseData:
         for d, n, k, m, s, K, fd, asy, ell, st, gap, ok in self.rows:
             lines.append(f"| {d} | {n} | {k:.2f} | {m:.4f} ± {s:.4f} | {fd:.4f} | {asy:.4f} (ℓ={ell}) | {st:.3f} | "
                          f"{gap:+.3f} | {'yes' if ok else 'NO'} |")
+        skipped = self.skipped()
+        if skipped:
+            lines += ["", f"Not simulated (n = d^κ outside [2, max_n = {self.config['max_n']}]): "
+                      + "; ".join(f"d={d}: κ ∈ {{{', '.join(f'{k:g}' for k in ks)}}}" for d, ks in skipped.items())
+                      + "."]
         return "\n".join(lines) + "\n"
+
+    def skipped(self) -> dict:
+        """{d: [κ, ...]} of the requested κ whose n = round(d^κ) was not simulated (outside [2, max_n])."""
+        cfg = self.config
+        out = {d: [k for k in cfg["kappas"] if not 2 <= d ** k <= cfg["max_n"]] for d in cfg["ds"]}
+        return {d: ks for d, ks in out.items() if ks}
 
 
 def _asymptotic(setting: KernelRidge, n: float) -> tuple[float, int]:
@@ -125,7 +137,7 @@ def staircase_data(ds=(20, 40), kappas=None, *, kernel="ntk", activation="relu",
                          asy, ell, sim.theory.staircase, gap, bool(ok)))
             if progress:
                 print(f"d={d} n={n} sim={sim.test_error_mean:.4f}±{sim.test_error_sem:.4f} th={fd:.4f} "
-                      f"({time.perf_counter() - t0:.1f}s)", flush=True)
+                      f"({time.perf_counter() - t0:.1f}s)", file=sys.stderr, flush=True)
     return StaircaseData(tuple(rows), curves, config)
 
 
@@ -250,7 +262,24 @@ class EscapeData:
             cells = [("not reached" if v["n_eps"].get(d) is None else f"{v['n_eps'][d]:.0f}") for d in self.config["ds"]]
             a = "n/a" if v["exponent"] is None else f"{v['exponent']:.2f}"
             lines.append(f"| {meth} | " + " | ".join(cells) + f" | {a} |")
+        skipped = self.skipped()
+        if skipped:
+            lines += ["", "Not run (n above the method's cap: networks "
+                      f"{self.config['net_max_n']}, NTK regression {self.config['krr_max_n']}): "
+                      + "; ".join(f"{m} d={d}: n ∈ {{{', '.join(map(str, ns))}}}" for (m, d), ns in skipped.items())
+                      + "."]
         return "\n".join(lines) + "\n"
+
+    def skipped(self) -> dict:
+        """{(method, d): [n, ...]} of the grid points n = round(d^κ) not run because n exceeds the cap."""
+        cfg, out = self.config, {}
+        for d in cfg["ds"]:
+            ns = sorted({int(round(d ** k)) for k in cfg["kappas"]})
+            for m in cfg["methods"]:
+                cap = cfg["krr_max_n"] if m == "ntk_krr" else cfg["net_max_n"]
+                if [n for n in ns if n > cap]:
+                    out[(m, d)] = [n for n in ns if n > cap]
+        return out
 
 
 ESCAPE_METHODS = ("ntk_krr", "quadntk", "regularized", "network_gd")
@@ -298,7 +327,7 @@ def escape_data(ds=(8, 12, 16), kappas=(1.5, 1.75, 2.0, 2.25, 2.5, 2.75, 3.0), *
                             out = {"test": r.test_error, "train": r.train_mse, "wn": r.weight_norm}
                         if progress:
                             print(f"{meth} d={d} n={n} seed={sd}: {out['test']:.4f} "
-                                  f"({time.perf_counter() - t0:.1f}s)", flush=True)
+                                  f"({time.perf_counter() - t0:.1f}s)", file=sys.stderr, flush=True)
                         return out
                     recs.append(ck.get_or_compute(f"{meth}|d={d}|n={n}|seed={sd}", run))
                 m, s = mean_sem([r["test"] for r in recs])
