@@ -45,6 +45,8 @@ from typing import Callable, Iterable
 import numpy as np
 
 from .errors import ConvergenceError, InvalidParameterError
+from .limits import array_bytes, check_memory
+from .settings import check_finite, check_int, check_positive
 
 __all__ = ["FixedPointResult", "solve_fixed_point", "solve_along", "METHODS"]
 
@@ -117,9 +119,13 @@ class _Problem:
         arg = float(x[0]) if self.scalar else x.reshape(self.shape).copy()
         with np.errstate(all="ignore"):
             try:
-                g = np.asarray(self.fmap(arg), dtype=float).ravel()
+                g = self.fmap(arg)
             except (OverflowError, ZeroDivisionError, FloatingPointError) as exc:
                 raise _NonFinite(f"the map raised {type(exc).__name__}: {exc}") from None
+            try:
+                g = np.asarray(g, dtype=float).ravel()
+            except (TypeError, ValueError, OverflowError):
+                raise InvalidParameterError(f"the map must return numbers shaped like x0, got {g!r}") from None
         if g.shape != x.shape:
             raise InvalidParameterError(f"the map returned shape {g.shape}, expected {x.shape}")
         bad = ~np.isfinite(g) | (np.abs(g) > self.bound)
@@ -358,34 +364,44 @@ def solve_fixed_point(
     >>> solve_fixed_point(lambda x: x + 1.0, 0.0, maxiter=50, raise_on_failure=False).converged
     False
     """
-    method = str(method).lower()
-    if method not in METHODS:
+    if not callable(fmap):
+        raise InvalidParameterError(f"fmap must be a callable G(x), got {fmap!r}")
+    if not isinstance(method, str) or method.lower() not in METHODS:
         raise InvalidParameterError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
-    if not (isinstance(tol, (int, float)) and math.isfinite(tol) and tol > 0):
-        raise InvalidParameterError(f"tol must be a positive number, got {tol!r}")
-    if isinstance(maxiter, bool) or not isinstance(maxiter, (int, np.integer)) or maxiter < 1:
-        raise InvalidParameterError(f"maxiter must be a positive integer, got {maxiter!r}")
+    method = method.lower()
+    tol = check_positive("tol", tol, "the relative convergence tolerance")
+    maxiter = check_int("maxiter", maxiter, 1, "the iteration cap")
+    damping = check_finite("damping", damping, "the weight on the old value")
     if not (0.0 <= damping < 1.0):
         raise InvalidParameterError(f"damping must lie in [0, 1) (weight on the old value), got {damping!r}")
-    if isinstance(memory, bool) or not isinstance(memory, (int, np.integer)) or memory < 1:
-        raise InvalidParameterError(f"memory must be a positive integer, got {memory!r}")
-    scalar = np.ndim(x0) == 0
-    x = np.array(x0, dtype=float).ravel()
-    if not np.all(np.isfinite(x)):
-        raise InvalidParameterError("x0 must be finite")
+    memory = check_int("memory", memory, 1, "the Anderson history length")
+    bound = check_positive("bound", bound, "the overflow threshold of |G(x)|")
+    try:
+        x0 = np.array(x0, dtype=float)
+    except (TypeError, ValueError, OverflowError):
+        raise InvalidParameterError(f"x0 must be a number or an array of numbers, got {x0!r}") from None
+    scalar = x0.ndim == 0
+    x = x0.ravel()
+    if x.size == 0 or not np.all(np.isfinite(x)):
+        raise InvalidParameterError("x0 must be a non-empty array of finite numbers")
+    check_memory(f"solve_fixed_point with {x.size} unknowns", array_bytes((x.size, 2 * memory + 8)))
     pos = None
     if positive is not None:
         pos = np.zeros(x.size, dtype=bool)
-        parr = np.asarray(positive)
-        if parr.dtype == bool:
-            if parr.size != x.size:
-                raise InvalidParameterError("the positive mask must have one entry per component of x0")
-            pos = parr.ravel().copy()
-        else:
-            pos[parr.astype(int).ravel()] = True
+        try:
+            parr = np.asarray(positive)
+            if parr.dtype == bool:
+                if parr.size != x.size:
+                    raise InvalidParameterError("the positive mask must have one entry per component of x0")
+                pos = parr.ravel().copy()
+            else:
+                pos[parr.astype(int).ravel()] = True
+        except (TypeError, ValueError, IndexError, OverflowError):
+            raise InvalidParameterError(
+                f"positive must be a boolean mask or indices of x0's components, got {positive!r}") from None
         if np.any(x[pos] <= 0):
             raise InvalidParameterError("x0 violates the positivity constraint")
-    prob = _Problem(fmap, np.asarray(x0, dtype=float), pos, float(bound), float(tol), scalar)
+    prob = _Problem(fmap, x0, pos, bound, tol, scalar)
 
     def finish(conv, xr, res, used, msg):
         xr = np.array(xr, dtype=float).reshape(np.shape(x0))
@@ -452,10 +468,16 @@ def solve_along(
     """
     if predictor not in ("previous", "secant"):
         raise InvalidParameterError(f"predictor must be 'previous' or 'secant', got {predictor!r}")
+    if not callable(make_map):
+        raise InvalidParameterError(f"make_map must be a callable v -> G, got {make_map!r}")
     raise_on_failure = options.pop("raise_on_failure", True)
     out: list[FixedPointResult] = []
     history: list[tuple[float, np.ndarray]] = []
-    x_start = np.asarray(x0, dtype=float)
+    try:
+        x_start = np.asarray(x0, dtype=float)
+        values = list(values)
+    except (TypeError, ValueError, OverflowError):
+        raise InvalidParameterError(f"x0 must be numbers and values an iterable, got {x0!r}, {values!r}") from None
     for v in values:
         fmap = make_map(v)
         start = x_start

@@ -93,6 +93,10 @@ def _normalize_breakpoints(breakpoints: Iterable[float] | None) -> tuple[float, 
     return tuple(sorted(set(out)))
 
 
+#: Largest Gauss–Hermite rule: numpy's weights overflow / underflow to NaN from about 370 nodes.
+MAX_HERMITE_NODES = 350
+
+
 @lru_cache(maxsize=64)
 def gauss_hermite_rule(n: int) -> tuple[np.ndarray, np.ndarray]:
     """Gauss–Hermite rule for the standard normal weight: Σ_i w_i g(x_i) ≈ E g(z), z ~ N(0, 1).
@@ -105,6 +109,10 @@ def gauss_hermite_rule(n: int) -> tuple[np.ndarray, np.ndarray]:
     (1.0, 1.0, 3.0)
     """
     n = check_int("number of Gauss-Hermite nodes", n, 1)
+    if n > MAX_HERMITE_NODES:
+        raise InvalidParameterError(
+            f"number of Gauss-Hermite nodes must be <= {MAX_HERMITE_NODES} (the weights of larger rules "
+            f"underflow in double precision), got {n}")
     x, w = np.polynomial.hermite_e.hermegauss(n)
     w = w / w.sum()  # analytically Σ w = √(2π); renormalizing removes the rounding
     return _readonly(x), _readonly(w)

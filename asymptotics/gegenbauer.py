@@ -52,6 +52,11 @@ __all__ = [
 ]
 
 
+#: Bounds of the exact integer :func:`harmonic_dimension` (beyond, the binomial has ~10^5+ digits).
+MAX_EXACT_DIM = 10**12
+MAX_EXACT_DEGREE = 10_000
+
+
 def _check_dim(d, minimum: int = 3, integer: bool = True):
     if isinstance(d, bool):
         raise InvalidParameterError(f"dimension d must be an integer >= {minimum}, got {d!r}")
@@ -88,6 +93,10 @@ def harmonic_dimension(d: int, k: int) -> int:
     """
     d = _check_dim(d, minimum=2)
     k = _check_degree(k)
+    if d > MAX_EXACT_DIM or k > MAX_EXACT_DEGREE:
+        raise InvalidParameterError(
+            f"harmonic_dimension is exact up to d = {MAX_EXACT_DIM:g}, k = {MAX_EXACT_DEGREE} (got d = {d}, k = {k}); "
+            "use log_harmonic_dimension for larger values")
     if k == 0:
         return 1
     return (2 * k + d - 2) * math.comb(k + d - 3, k - 1) // k

@@ -58,7 +58,7 @@ from .gegenbauer import (
 )
 from .hermite import activation_breakpoints, hermite_coefficients
 from .ridge import ridge_errors, solve_effective_ridge
-from .settings import check_nonnegative, check_positive
+from .settings import check_float_array, check_nonnegative, check_positive, check_range
 from .spectra import mp_stieltjes, mp_stieltjes_derivative
 
 __all__ = [
@@ -179,7 +179,7 @@ class DotProductKernel:
     ntk_weight: float = 0.0
 
     def __post_init__(self):
-        if self.kind not in KERNEL_KINDS:
+        if not (isinstance(self.kind, str) and self.kind in KERNEL_KINDS):
             raise InvalidParameterError(f"kernel kind must be one of {', '.join(KERNEL_KINDS)}, got {self.kind!r}")
         object.__setattr__(self, "activation", get_activation(self.activation))
         if self.kind == "both":
@@ -395,7 +395,7 @@ def kernel_gegenbauer(kernel: DotProductKernel, d, order: int, method: str = "au
     """
     if not isinstance(kernel, DotProductKernel):
         raise InvalidParameterError(f"kernel must be a DotProductKernel, got {type(kernel).__name__}")
-    if method not in ("auto", "series", "quadrature"):
+    if not (isinstance(method, str) and method in ("auto", "series", "quadrature")):
         raise InvalidParameterError(f"method must be 'auto', 'series' or 'quadrature', got {method!r}")
     if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 0:
         raise InvalidParameterError(f"order must be a non-negative integer, got {order!r}")
@@ -565,7 +565,7 @@ class KernelRidge:
 
     def __post_init__(self):
         set_ = object.__setattr__
-        if self.kernel not in KERNEL_KINDS:
+        if not (isinstance(self.kernel, str) and self.kernel in KERNEL_KINDS):
             raise InvalidParameterError(f"kernel must be one of {', '.join(KERNEL_KINDS)}, got {self.kernel!r}")
         set_(self, "activation", get_activation(self.activation))
         d = self.d
@@ -686,12 +686,12 @@ def krr_equivalent(
     >>> round(r.test_error, 12) + 0.0
     0.0
     """
-    xi = np.asarray(xi, dtype=float)
+    xi = check_float_array("xi", xi, "Gegenbauer coefficients")
     if xi.ndim != 1 or xi.size == 0 or not np.all(np.isfinite(xi)) or np.any(xi < 0):
         raise InvalidParameterError("Gegenbauer coefficients xi must be a non-empty array of finite numbers >= 0")
     try:
         dd = float(d)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InvalidParameterError(f"d must be a number >= 3, got {d!r}") from None
     if not (math.isfinite(dd) and dd >= 3):
         raise InvalidParameterError(f"d must be a finite number >= 3, got {d!r}")
@@ -748,6 +748,9 @@ def krr_equivalent(
 
 def _degree_cutoff(d: int, n: float, target_order: int, tail_factor: float, max_degree: int) -> int:
     """Smallest K ≥ max(2, target order) with B(d, K+1) ≥ tail_factor·n (capped at max_degree)."""
+    tail_factor = check_range("tail_factor", tail_factor, 1.0, 1e12, "B(d, K+1) >= tail_factor * n")
+    if isinstance(max_degree, bool) or not isinstance(max_degree, (int, np.integer)) or not 1 <= max_degree <= 1000:
+        raise InvalidParameterError(f"max_degree must be an integer in [1, 1000], got {max_degree!r}")
     K = max(2, target_order)
     logn = math.log(tail_factor * max(n, 1.0))
     while K < max_degree and log_harmonic_dimension(d, K + 1) < logn:
@@ -795,6 +798,8 @@ def krr_risk_curve(setting: KernelRidge, ns: Iterable[float], *, max_degree: int
     """
     if not isinstance(setting, KernelRidge):
         raise InvalidParameterError(f"krr_risk_curve needs a KernelRidge setting, got {type(setting).__name__}")
+    if isinstance(ns, (str, bytes)) or not hasattr(ns, "__iter__"):
+        raise InvalidParameterError(f"ns must be a sequence of sample sizes, got {ns!r}")
     ns = [check_positive("n", v, "number of training samples") for v in ns]
     if not ns:
         raise InvalidParameterError("the list of n is empty")
@@ -849,8 +854,8 @@ def krr_transition(xi: Sequence[float], h1: float, target, ell: int, psi, lam: f
     >>> round(t.lam_tilde, 12), round(t.risk, 12)                        # (√2 − 1)/2
     (0.5, 0.207106781187)
     """
-    xi = np.asarray(xi, dtype=float)
-    if isinstance(ell, bool) or not isinstance(ell, (int, np.integer)) or ell < 0:
+    xi = check_float_array("xi", xi, "Gegenbauer coefficients")
+    if isinstance(ell, bool) or not isinstance(ell, (int, np.integer)) or not 0 <= ell < 10**6:
         raise InvalidParameterError(f"ell must be a non-negative integer, got {ell!r}")
     if xi.ndim != 1 or xi.size <= ell or not np.all(np.isfinite(xi)) or np.any(xi < 0):
         raise InvalidParameterError(f"xi must hold finite coefficients xi_0..xi_ell >= 0 (ell = {ell})")
@@ -868,7 +873,7 @@ def krr_transition(xi: Sequence[float], h1: float, target, ell: int, psi, lam: f
     s2 = noise * noise
     scalar = np.ndim(psi) == 0
     out = []
-    for p in np.atleast_1d(np.asarray(psi, dtype=float)):
+    for p in np.atleast_1d(check_float_array("psi", psi, "n / B(d, ell)", finite=False)).ravel():
         p = check_positive("psi", p, "n / B(d, ell)")
         gamma = 1.0 / p
         lt = (lam + r) / (p * xi[ell])
@@ -909,14 +914,12 @@ def krr_staircase(target, kappa, xi: Sequence[float] | None = None, *, zero_tol:
     0.25
     """
     prof = parse_target(target)
-    k = np.asarray(kappa, dtype=float)
-    if not np.all(np.isfinite(k)):
-        raise InvalidParameterError("kappa = log n / log d must be finite")
+    k = check_float_array("kappa", kappa, "log n / log d")
     F2 = np.asarray(prof.F2)
     deg = np.arange(F2.size)
     learnable = np.ones(F2.size, dtype=bool)
     if xi is not None:
-        xa = np.asarray(xi, dtype=float)
+        xa = check_float_array("xi", xi, "Gegenbauer coefficients", finite=False).ravel()
         m = min(xa.size, F2.size)
         learnable[:m] = xa[:m] > zero_tol
         learnable[m:] = True

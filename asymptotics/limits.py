@@ -35,6 +35,7 @@ __all__ = [
     "array_bytes",
     "check_memory",
     "format_bytes",
+    "ridge_fit_bytes",
 ]
 
 #: Environment variable overriding the limit (bytes, optional K/M/G/T suffix, powers of 1024).
@@ -136,3 +137,10 @@ def check_memory(what: str, nbytes: float, limit: int | None = None) -> int:
             f"limit of {format_bytes(lim)} (set {ENV_VAR} to change it)"
         )
     return int(est)
+
+
+def ridge_fit_bytes(n: float, p: float) -> float:
+    """Peak bytes of a ridge fit on an n×p feature matrix: Φ, its Gram matrix and an SVD fallback
+    (a copy of Φ and min(n, p)² factors)."""
+    k = min(float(n), float(p))
+    return array_bytes((n, p), (n, p), (k, k), (k, k), (max(float(n), float(p)), 4))

@@ -38,7 +38,8 @@ from .errors import DegenerateActivationError, InvalidParameterError
 from .gaussian import gauss_hermite_rule
 from .hermite import hermite_constants
 from .ridge import RidgeEquivalent, ridge_equivalent_from_spectrum, ridge_errors, solve_effective_ridge
-from .settings import OneStep
+from .limits import array_bytes, check_memory
+from .settings import OneStep, check_float_array, check_int, check_range
 from .spectra import mp_stieltjes, mp_stieltjes_derivative, spiked_quadratic_form
 
 __all__ = [
@@ -54,6 +55,12 @@ __all__ = [
     "large_step_limit",
     "SWEEP_PARAMETERS",
 ]
+
+#: Domain of ``kappa_max`` in :func:`large_step_limit` (beyond 1e3 the grid of 601 points cannot
+#: resolve a minimizer of size O(1); below 1e-3 the interval is a point).
+KAPPA_MAX_RANGE = (1e-3, 1e3)
+#: Largest Gauss–Hermite rule of :func:`large_step_limit` (nodes² activation calls per κ).
+MAX_LIMIT_NODES = 350
 
 #: Parameters of :class:`OneStep` a curve may sweep.
 SWEEP_PARAMETERS = ("psi1", "psi2", "lam", "eta", "noise")
@@ -262,7 +269,7 @@ def one_step_curve(setting: OneStep, parameter: str, values: Iterable[float]) ->
     >>> [round(r.risk, 4) for r in one_step_curve(s, "eta", [0, 1, 2, 4])]   # spec §4.3
     [0.1285, 0.1251, 0.1178, 0.1056]
     """
-    if parameter not in SWEEP_PARAMETERS:
+    if not (isinstance(parameter, str) and parameter in SWEEP_PARAMETERS):
         raise InvalidParameterError(
             f"cannot sweep {parameter!r}; choose one of {', '.join(SWEEP_PARAMETERS)}"
         )
@@ -291,17 +298,24 @@ def one_step_risk_on_weights(
     Returns a :class:`~asymptotics.ridge.RidgeEquivalent` whose ``test_error`` converges to
     :func:`one_step_risk`'s ``risk`` as d grows when W is the one-step W1.
     """
+    if not isinstance(setting, OneStep):
+        raise InvalidParameterError(f"setting must be a OneStep, got {type(setting).__name__}")
     s, t = _constants(setting)
-    W = np.asarray(W, dtype=float)
-    beta = np.asarray(beta, dtype=float).ravel()
-    if W.ndim != 2 or beta.shape[0] != W.shape[0]:
+    W = check_float_array("W", W, "the d×N first-layer matrix")
+    beta = check_float_array("beta", beta, "the teacher direction").ravel()
+    if W.ndim != 2 or beta.shape[0] != W.shape[0] or W.size == 0:
         raise InvalidParameterError(f"W must be d×N and beta of length d; got {W.shape} and {beta.shape}")
     d, N = W.shape
+    check_memory(f"one_step_risk_on_weights at d={d}, N={N}", array_bytes((N, N), (N, N), (N, N), (d, N)))
     nrm = np.linalg.norm(beta)
-    if not nrm > 0:
-        raise InvalidParameterError("beta must be a nonzero vector")
+    if not (nrm > 0 and math.isfinite(nrm)):
+        raise InvalidParameterError("beta must be a nonzero finite vector")
+    if not math.isfinite(float(np.linalg.norm(W))):
+        raise InvalidParameterError("W is too large (its norm overflows)")
     beta = beta / nrm
-    n = round(setting.psi1 * d) if n is None else int(n)
+    n = round(setting.psi1 * d) if n is None else check_int("n", n, 1, "the readout sample size")
+    if n < 1:
+        raise InvalidParameterError(f"readout size round(psi1*d) = {n} < 1")
     ones = np.ones(N)
     S = (s.mu1**2 * (W.T @ W) + s.mu0**2 * np.outer(ones, ones)) / N
     S[np.diag_indices(N)] += s.mu_star**2 / N
@@ -346,6 +360,7 @@ def large_step_limit(
     Both expectations use a fixed ``nodes``-point Gauss–Hermite rule (the inner average is smooth in
     ξ1 even for kinked σ); the minimum over κ ∈ [−κ_max, κ_max] is located on a grid and polished by
     bounded Brent.  A minimizer at the edge of the range is reported with ``attained=False``.
+    Domains: κ_max ∈ [1e-3, 1e3] (:data:`KAPPA_MAX_RANGE`), 2 ≤ nodes ≤ :data:`MAX_LIMIT_NODES`.
 
     >>> lim = large_step_limit("erf", "erf")              # Ba et al.: κ* = √3, τ* = 0
     >>> round(lim.kappa_star, 5), lim.tau_star < 1e-12
@@ -353,6 +368,14 @@ def large_step_limit(
     """
     sig = get_activation(student)
     tea = get_activation(teacher)
+    kappa_max = check_range("kappa_max", kappa_max, KAPPA_MAX_RANGE[0], KAPPA_MAX_RANGE[1],
+                            "half-width of the searched kappa interval")
+    nodes = check_int("nodes", nodes, 2, "Gauss-Hermite nodes per dimension")
+    if nodes > MAX_LIMIT_NODES:
+        raise InvalidParameterError(
+            f"nodes must be <= {MAX_LIMIT_NODES} (a larger Gauss-Hermite rule adds nothing in double precision), "
+            f"got {nodes}")
+    check_memory(f"large_step_limit with {nodes} nodes", array_bytes((nodes, nodes)) * 4)
     x, w = gauss_hermite_rule(nodes)
     target = tea(x)
 
@@ -361,7 +384,12 @@ def large_step_limit(
         return float(w @ (target - inner) ** 2)
 
     grid = np.linspace(-kappa_max, kappa_max, 601)
-    vals = np.array([tau(k) for k in grid])
+    with np.errstate(all="ignore"):
+        vals = np.array([tau(k) for k in grid])
+    if not np.all(np.isfinite(vals)):
+        raise InvalidParameterError(
+            f"tau(kappa) is not finite on [-{kappa_max:g}, {kappa_max:g}] for student {sig.name!r}, teacher "
+            f"{tea.name!r} (the activations overflow on the Gauss-Hermite nodes)")
     i = int(np.argmin(vals))
     if i in (0, len(grid) - 1):
         return LargeStepLimit(float(vals[i]), float(grid[i]), False, kernel_lower_bound(tea))

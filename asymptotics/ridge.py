@@ -36,6 +36,10 @@ __all__ = [
 ]
 
 
+#: Slack allowed on the identities 0 ≤ df2 ≤ df1 ≤ 1, 0 ≤ q ≤ E g² before declaring the precision lost.
+_MOMENT_TOL = 1e-8
+
+
 @dataclass(frozen=True)
 class RidgeEquivalent:
     """Deterministic-equivalent quantities of one ridge problem.
@@ -78,6 +82,8 @@ def solve_effective_ridge(
     """
     if not (lam >= 0 and math.isfinite(lam)):
         raise InvalidParameterError(f"ridge must be finite and >= 0, got {lam!r}")
+    if not (scale > 0 and math.isfinite(scale)):
+        raise InvalidParameterError(f"scale must be finite and > 0, got {scale!r}")
     nfev = 0
 
     def count(f):
@@ -121,9 +127,14 @@ def solve_effective_ridge(
         raise RootFindingError(
             f"could not bracket the effective ridge for lam={lam:g} (last upper bound {hi:g})"
         )
-    kappa, info = optimize.brentq(g, lo, hi, xtol=1e-300, rtol=rtol, full_output=True)
-    if not info.converged:  # pragma: no cover - brentq raises before this in practice
-        raise RootFindingError(f"brentq did not converge: {info.flag}")
+    try:
+        kappa, info = optimize.brentq(g, lo, hi, xtol=1e-300, rtol=rtol, maxiter=500, full_output=True,
+                                      disp=False)
+    except (RuntimeError, ValueError) as exc:  # scipy's own failures, e.g. a sign change lost to rounding
+        raise RootFindingError(f"effective ridge for lam={lam:g} on [{lo:g}, {hi:g}]: {exc}") from None
+    if not info.converged:
+        raise RootFindingError(
+            f"effective ridge for lam={lam:g} did not converge: {info.flag} after {info.iterations} iterations")
     return float(kappa), nfev
 
 
@@ -143,6 +154,18 @@ def ridge_errors(
         raise InvalidParameterError(
             f"df2/n = {df2:.6g} >= 1: the ridge variance diverges (ridgeless interpolation peak)"
         )
+    # Exact identities: 0 <= df2 <= df1 <= 1 and 0 <= q <= E g² (the learned signal cannot exceed it).
+    # A violation beyond rounding means the inputs are so extreme that the traces lost their digits.
+    tol = _MOMENT_TOL
+    if not (-tol <= df2 and -tol <= df1 <= 1.0 + tol and -tol * max(1.0, signal_power) <= q
+            <= signal_power + tol * max(1.0, signal_power)):
+        raise InvalidParameterError(
+            f"precision lost in the ridge equivalent (df1 = {df1:.3g}, df2 = {df2:.3g}, q = {q:.3g}, "
+            f"E g^2 = {signal_power:.3g}): the parameters are outside the numerically reliable domain"
+        )
+    df1 = min(max(df1, 0.0), 1.0)
+    df2 = max(df2, 0.0)
+    q = min(max(q, 0.0), signal_power)
     test = unexplained + (signal_power - q + noise_var * df2) / (1.0 - df2)
     train = (1.0 - df1) ** 2 * (test + label_noise_var)
     return test, train

@@ -47,7 +47,8 @@ from .errors import ConvergenceError, InvalidParameterError
 from .fixed_point import solve_fixed_point
 from .gaussian import gauss_hermite_rule
 from .hermite import hermite_constants, shifted_coefficients
-from .settings import GiantStep, check_finite, check_positive
+from .limits import array_bytes, check_memory
+from .settings import RIDGE_RANGE, GiantStep, check_finite, check_float_array, check_positive, check_range
 from .spectra import mp_stieltjes, mp_stieltjes_derivative
 
 __all__ = [
@@ -70,6 +71,9 @@ __all__ = [
     "DEFAULT_KAPPA_NODES",
 ]
 
+#: Domain of the sRF parameters: |r| ≤ SRF_MAX and c ∈ [1/SRF_MAX, SRF_MAX] (beyond, the preactivation
+#: rκ + √c z overflows any activation's useful range and the κ quadrature loses all digits).
+SRF_MAX = 1e6
 #: κ nodes of the fixed Gauss–Hermite rule (spec §4: 121 agrees with adaptive quadrature).
 DEFAULT_KAPPA_NODES = 121
 #: Parameters of :class:`~asymptotics.settings.GiantStep` that :func:`srf_curve` may sweep.
@@ -98,8 +102,8 @@ class SRFParameters:
     formula: str = field(default="given", compare=False)
 
     def __post_init__(self):
-        object.__setattr__(self, "r", check_finite("r", self.r, "the spike strength"))
-        object.__setattr__(self, "c", check_positive("c", self.c, "the bulk variance"))
+        object.__setattr__(self, "r", check_range("r", self.r, -SRF_MAX, SRF_MAX, "the spike strength"))
+        object.__setattr__(self, "c", check_range("c", self.c, 1.0 / SRF_MAX, SRF_MAX, "the bulk variance"))
         g = check_finite("gamma", self.gamma, "the spike-teacher overlap")
         if not -1.0 <= g <= 1.0:
             raise InvalidParameterError(f"gamma must lie in [-1, 1] (a cosine overlap), got {g!r}")
@@ -118,7 +122,12 @@ def _as_srf(srf) -> SRFParameters:
     if isinstance(srf, SRFParameters):
         return srf
     if isinstance(srf, dict):
-        return SRFParameters(srf["r"], srf["c"], srf["gamma"])
+        try:
+            return SRFParameters(srf["r"], srf["c"], srf["gamma"])
+        except KeyError:
+            raise InvalidParameterError(f"an srf dict needs keys 'r', 'c', 'gamma', got {sorted(srf)!r}") from None
+    if isinstance(srf, (str, bytes)):
+        raise InvalidParameterError(f"srf must be SRFParameters, a dict or (r, c, gamma), got {srf!r}")
     try:
         r, c, g = srf
     except (TypeError, ValueError):
@@ -147,7 +156,7 @@ def srf_parameters(setting: GiantStep, formula: str = "corrected") -> SRFParamet
     >>> round(srf_parameters(relu).c, 3), round(srf_parameters(relu, formula="code").c, 3)  # §1.4: 0.741, 1.197
     (0.741, 1.197)
     """
-    if formula not in _FORMULAS:
+    if not (isinstance(formula, str) and formula in _FORMULAS):
         raise InvalidParameterError(f"formula must be one of {_FORMULAS}, got {formula!r}")
     if setting.alpha0 == 0:
         return SRFParameters(0.0, 1.0, 0.0, formula=formula)
@@ -169,6 +178,11 @@ def srf_parameters(setting: GiantStep, formula: str = "corrected") -> SRFParamet
         raise InvalidParameterError(
             f"the sRF bulk variance c = {c:.3g} is not positive for {setting.to_dict()} (the step "
             "shrinks the bulk to zero); pass (r, c, gamma) measured from the network instead"
+        )
+    if not (abs(r) <= SRF_MAX and c <= SRF_MAX):
+        raise InvalidParameterError(
+            f"the sRF parameters r = {r:.3g}, c = {c:.3g} of {setting.to_dict()} are outside the domain "
+            f"|r|, c <= {SRF_MAX:g} (the step is too large for the sRF description)"
         )
     return SRFParameters(r, c, min(1.0, max(-1.0, gamma)), formula=formula)
 
@@ -444,10 +458,13 @@ def finite_spectrum(
         for name, val in (("p", p), ("d", d)):
             if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < 2:
                 raise InvalidParameterError(f"{name} must be an integer >= 2, got {val!r}")
+        check_memory(f"finite_spectrum at p={p}, d={d}", array_bytes((p, d), (p, d), (min(p, d), min(p, d)), (p, p)))
         W0 = rng.standard_normal((int(p), int(d))) / math.sqrt(d)
-    W0 = np.asarray(W0, dtype=float)
+    W0 = check_float_array("W0", W0, "the first-layer matrix", finite=False)
     if W0.ndim != 2 or min(W0.shape) < 2 or not np.all(np.isfinite(W0)):
         raise InvalidParameterError(f"W0 must be a finite p×d matrix with p, d >= 2, got shape {W0.shape}")
+    check_memory(f"finite_spectrum at p={W0.shape[0]}, d={W0.shape[1]}",
+                 array_bytes(W0.shape, W0.shape, (W0.shape[0], W0.shape[0]), (W0.shape[0], W0.shape[0])))
     norms = np.linalg.norm(W0, axis=1)
     if np.any(norms == 0):
         raise InvalidParameterError("W0 has a zero row")
@@ -696,7 +713,14 @@ class OptimalRidge:
                 "risk": self.risk.to_dict()}
 
 
+_BACKENDS = ("asymptotic", "finite")
+
+
 def _resolve_spectrum(setting: GiantStep, backend: str, spectrum, d, rng, average_spike, W0):
+    if not (isinstance(backend, str) and backend in _BACKENDS):
+        raise InvalidParameterError(f"backend must be 'asymptotic' or 'finite', got {backend!r}")
+    if spectrum is not None and not isinstance(spectrum, (MarchenkoPasturSpectrum, EmpiricalSpectrum, SpikeDrawSpectrum)):
+        raise InvalidParameterError(f"spectrum must be a spectral back-end of asymptotics.srf, got {type(spectrum).__name__}")
     if spectrum is not None:
         sp = spectrum
     elif backend == "asymptotic":
@@ -731,7 +755,13 @@ _SOLVERS = ("reduced", "full")
 def _solve(setting: GiantStep, model: _Model, srf: SRFParameters, *, solver, method, tol, maxiter,
            initial, raise_on_failure, solver_options) -> SRFRisk:
     opts = {"damping": 0.5}
+    if solver_options is not None and not isinstance(solver_options, dict):
+        raise InvalidParameterError(f"solver_options must be a dict, got {solver_options!r}")
     opts.update(solver_options or {})
+    if initial is not None:
+        initial = check_float_array("initial", initial, "warm start (q1, q2, V1, V2, theta, psi, m)")
+        if initial.shape != (7,):
+            raise InvalidParameterError(f"initial must hold the 7 order parameters, got shape {initial.shape}")
     for bad in ("positive", "raise_on_failure", "method", "tol", "maxiter"):
         if bad in opts:
             raise InvalidParameterError(f"solver_options may not set {bad!r}")
@@ -770,8 +800,8 @@ def _solve(setting: GiantStep, model: _Model, srf: SRFParameters, *, solver, met
         x = op.vector()
         full_res = float(np.max(np.abs(model.full_map(x) - x)))
         test, train = model.errors(op)
-    except FloatingPointError as exc:
-        return fail(str(exc))
+    except (FloatingPointError, OverflowError, ZeroDivisionError, np.linalg.LinAlgError) as exc:
+        return fail(f"{type(exc).__name__}: {exc}")
     values = np.concatenate([x, [test, train]])
     if not np.all(np.isfinite(values)):
         return fail("non-finite order parameters or errors", fp, op)
@@ -855,7 +885,7 @@ def srf_risk(
     >>> round(srf_risk(s).test_error, 4)          # spec §9.1: large-d limit 0.2994
     0.2994
     """
-    if solver not in _SOLVERS:
+    if not (isinstance(solver, str) and solver in _SOLVERS):
         raise InvalidParameterError(f"solver must be one of {_SOLVERS}, got {solver!r}")
     p = srf_parameters(setting, formula) if srf is None else _as_srf(srf)
     sp = _resolve_spectrum(setting, backend, spectrum, d, rng, average_spike, W0)
@@ -881,7 +911,7 @@ def srf_curve(
     >>> [round(r.test_error, 3) for r in srf_curve(s, "alpha", [0.2, 1.6, 3.0])]
     [0.048, 0.037, 0.033]
     """
-    if parameter not in SWEEP_PARAMETERS:
+    if not (isinstance(parameter, str) and parameter in SWEEP_PARAMETERS):
         raise InvalidParameterError(f"cannot sweep {parameter!r}; choose one of {', '.join(SWEEP_PARAMETERS)}")
     if options.get("srf") is not None and parameter in ("alpha0", "eta_tilde"):
         raise InvalidParameterError(f"sweeping {parameter} has no effect when srf is given explicitly")
@@ -923,7 +953,13 @@ def optimal_ridge(
     >>> opt.test_error <= srf_risk(opt.risk.setting.replace(lam=0.01)).test_error
     True
     """
-    lo, hi = (check_positive("lam_range[0]", lam_range[0]), check_positive("lam_range[1]", lam_range[1]))
+    try:
+        lo_raw, hi_raw = lam_range
+    except (TypeError, ValueError):
+        raise InvalidParameterError(f"lam_range must be a pair (lo, hi), got {lam_range!r}") from None
+    lo = check_range("lam_range[0]", lo_raw, *RIDGE_RANGE, "the smallest ridge")
+    hi = check_range("lam_range[1]", hi_raw, *RIDGE_RANGE, "the largest ridge")
+    xtol = check_range("xtol", xtol, 1e-12, 10.0, "the tolerance in log10(lam)")
     if not lo < hi:
         raise InvalidParameterError(f"lam_range must be increasing, got {lam_range!r}")
     if isinstance(grid, bool) or not isinstance(grid, (int, np.integer)) or grid < 3:

@@ -55,6 +55,8 @@ import sympy
 
 from asymptotics.activations import Activation, get_activation, z as _z
 from asymptotics.errors import InvalidParameterError
+from asymptotics.limits import array_bytes, check_memory
+from asymptotics.settings import NOISE_MAX, check_finite, check_range
 
 from .data import check_all_finite, check_int, spawn_generators
 from .kernel_sim import SphereTarget, sphere_inputs
@@ -72,6 +74,8 @@ __all__ = [
     "TrainResult",
     "train_quadntk",
     "train_regularized",
+    "train_memory",
+    "MAX_STEPS",
 ]
 
 
@@ -205,7 +209,7 @@ def polynomial_projector(X_u: np.ndarray, ell: int) -> np.ndarray:
 
     Π_ℓ v = Q Qᵀ v is the least-squares projection used by the good-direction penalty (our
     construction, module docstring)."""
-    if ell not in (0, 1, 2):
+    if isinstance(ell, bool) or not isinstance(ell, (int, np.integer)) or ell not in (0, 1, 2):
         raise InvalidParameterError(f"ell must be 0, 1 or 2, got {ell!r}")
     cols = [np.ones(X_u.shape[0])]
     if ell >= 1:
@@ -247,6 +251,10 @@ def regularized_loss_grad(init: PairedInit, W: np.ndarray, b: _Batch, U: _Batch,
     return loss, grad
 
 
+#: Largest number of gradient steps of one run (a guard against runaway loops, ~minutes at small m).
+MAX_STEPS = 100_000
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Hyperparameters of one training run (our choices; spec §4 gives none).
@@ -276,8 +284,52 @@ class TrainConfig:
     patience: int = 0
     eval_every: int = 10
 
+    def __post_init__(self):
+        m = check_int("m", self.m, 2, "the width")
+        if m % 2:
+            raise InvalidParameterError(f"the symmetric init needs an even width, got m = {m}")
+        steps = check_int("steps", self.steps, 0, "gradient steps")
+        if steps > MAX_STEPS:
+            raise InvalidParameterError(f"steps must be <= {MAX_STEPS}, got {steps}")
+        if isinstance(self.ell, bool) or not isinstance(self.ell, (int, np.integer)) or self.ell not in (0, 1, 2):
+            raise InvalidParameterError(f"ell must be 0, 1 or 2, got {self.ell!r}")
+        check_int("n_unlabeled", self.n_unlabeled, 1, "unlabeled points M")
+        check_range("lr", self.lr, 1e-12, 1e6, "the step size")
+        mom = check_finite("momentum", self.momentum, "heavy-ball momentum")
+        if not 0.0 <= mom < 1.0:
+            raise InvalidParameterError(f"momentum must lie in [0, 1), got {mom!r}")
+        check_range("lam_l", self.lam_l, 0.0, 1e12, "the good-direction penalty")
+        check_range("lam_q", self.lam_q, 0.0, 1e12, "the ||W||_{2,4}^8 penalty")
+        check_range("init_scale", self.init_scale, 0.0, 1e6, "the init std of W")
+
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+
+def train_memory(d: int, n: int, n_test: int, cfg: "TrainConfig", regularized: bool) -> float:
+    """Estimated peak bytes of one training run: W and its momentum (m×d), the per-batch m-wide arrays
+    (pre-activations, σ', σ'' and gradient temporaries) for the n training, n_test test and (with the
+    regularizer) M unlabeled points, and the M × p polynomial basis (p = 1 + d + d(d+1)/2 at ℓ = 2)."""
+    m = cfg.m
+    M = cfg.n_unlabeled if regularized else 0
+    p = 1 + (d if cfg.ell >= 1 else 0) + (d * (d + 1) // 2 if cfg.ell >= 2 else 0)
+    return array_bytes((4 * m, d), (n + M, 8 * m), (n_test, 4 * m), (n + n_test + M, d),
+                       (M, 3 * p if regularized else 0))
+
+
+def _check_training(target, n, seed, cfg, n_test, noise, regularized):
+    if not isinstance(target, SphereTarget):
+        raise InvalidParameterError(f"target must be a SphereTarget (see harmonic_target), got {type(target).__name__}")
+    if not isinstance(cfg, TrainConfig):
+        raise InvalidParameterError(f"cfg must be a TrainConfig, got {type(cfg).__name__}")
+    n = check_int("n", n, 1, "number of samples")
+    seed = check_int("seed", seed, 0, "a random seed")
+    n_test = check_int("n_test", n_test, 1, "number of test points")
+    noise = check_range("noise", noise, 0.0, NOISE_MAX, "the label-noise std")
+    check_memory(f"training at d={target.d}, n={n}, m={cfg.m}, n_test={n_test}"
+                 + (f", M={cfg.n_unlabeled}" if regularized else ""),
+                 train_memory(target.d, n, n_test, cfg, regularized))
+    return n, seed, n_test, noise
 
 
 @dataclass(frozen=True)
@@ -360,7 +412,7 @@ def _split(X: np.ndarray, y, cfg: TrainConfig):
 def train_quadntk(target: SphereTarget, n: int, seed: int, cfg: TrainConfig = TrainConfig(), *,
                   activation="tanh(z + 1/2)", n_test: int = 2000, noise: float = 0.0) -> TrainResult:
     """Train the sign-randomized QuadNTK model (spec §2.1) on n samples of ``target``; predict with f_Q."""
-    n = check_int("n", n, 1, "number of samples")
+    n, seed, n_test, noise = _check_training(target, n, seed, cfg, n_test, noise, regularized=False)
     rngs, X, y, Xt, ft = _problem(target, n, n_test, seed, noise)
     init = symmetric_init(cfg.m, target.d, activation, rngs["init"])
     half = rngs["movement"].standard_normal((cfg.m // 2, target.d)) * (cfg.init_scale / math.sqrt(target.d))
@@ -382,7 +434,7 @@ def train_regularized(target: SphereTarget, n: int, seed: int, cfg: TrainConfig 
                       activation="tanh(z + 1/2)", n_test: int = 2000, noise: float = 0.0) -> TrainResult:
     """Train the full two-layer network with the good-direction regularizer (module docstring, ours [R]).
     ``cfg.lam_l = 0`` and ``cfg.lam_q = 0`` give plain GD on the network (no regularizer)."""
-    n = check_int("n", n, 1, "number of samples")
+    n, seed, n_test, noise = _check_training(target, n, seed, cfg, n_test, noise, regularized=True)
     rngs, X, y, Xt, ft = _problem(target, n, n_test, seed, noise)
     init = symmetric_init(cfg.m, target.d, activation, rngs["init"])
     Xu = sphere_inputs(cfg.n_unlabeled, target.d, rngs["unlabeled"])

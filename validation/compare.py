@@ -33,10 +33,14 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from asymptotics.onestep import one_step_risk, one_step_risk_on_weights
-from asymptotics.settings import GiantStep, OneStep
+from asymptotics.errors import InvalidParameterError
+from asymptotics.settings import GiantStep, OneStep, check_range
 from asymptotics.srf import finite_spectrum, srf_curve
 
-from .simulate import mean_sem, network_for_seed, normalize_seeds, simulate_seed
+from .data import check_int
+from .giant_step import _check_alphas, _check_giant_memory
+from .networks import one_step_sizes
+from .simulate import _check_one_step_memory, mean_sem, network_for_seed, normalize_seeds, simulate_seed
 from .store import Checkpoint, package_versions
 
 __all__ = ["ComparisonRow", "Comparison", "compare_one_step", "SPEC_43_SETTINGS", "compare_giant_step",
@@ -186,6 +190,30 @@ class Comparison:
         return out
 
 
+def _settings_tuple(settings, kind) -> tuple:
+    if isinstance(settings, kind):
+        settings = (settings,)
+    try:
+        out = tuple(settings)
+    except TypeError:
+        raise InvalidParameterError(f"settings must be an iterable of {kind.__name__}, got {settings!r}") from None
+    if not out:
+        raise InvalidParameterError("settings must not be empty")
+    for s in out:
+        if not isinstance(s, kind):
+            raise InvalidParameterError(f"settings must hold {kind.__name__} objects, got {type(s).__name__}")
+    return out
+
+
+def _ds_tuple(ds) -> tuple:
+    if isinstance(ds, (str, bytes)) or not hasattr(ds, "__iter__"):
+        raise InvalidParameterError(f"ds must be a sequence of input dimensions, got {ds!r}")
+    out = tuple(check_int("d", d, 2, "the input dimension") for d in ds)
+    if not out:
+        raise InvalidParameterError("ds must not be empty")
+    return out
+
+
 def _seed_record(setting: OneStep, d: int, seed: int, n_test: int, finite_d: bool) -> dict:
     net = network_for_seed(setting, d, seed)
     rec = simulate_seed(setting, d, seed, n_test=n_test, network=net).to_dict()
@@ -210,9 +238,13 @@ def compare_one_step(
     ``checkpoint`` names a JSON file: finished (setting, d, seed) records are saved after each one
     and reused on a re-run with the same configuration.
     """
-    settings = tuple(settings)
+    settings = _settings_tuple(settings, OneStep)
     seeds = normalize_seeds(seeds)
-    ds = tuple(int(d) for d in ds)
+    ds = _ds_tuple(ds)
+    n_test = check_int("n_test", n_test, 1, "the number of test points")
+    for s in settings:
+        for d in ds:
+            _check_one_step_memory(s, d, one_step_sizes(s, d)[1], n_test, None, "monte-carlo")
     config = {
         "kind": "compare_one_step",
         "settings": [s.to_dict() for s in settings],
@@ -322,12 +354,17 @@ def compare_giant_step(
     """
     from .giant_step import MODELS
 
-    if model not in MODELS:
-        raise ValueError(f"model must be one of {MODELS}")
-    settings = tuple(settings)
+    if not (isinstance(model, str) and model in MODELS):
+        raise InvalidParameterError(f"model must be one of {MODELS}, got {model!r}")
+    settings = _settings_tuple(settings, GiantStep)
     seeds = normalize_seeds(seeds)
-    ds = tuple(int(d) for d in ds)
-    alphas = tuple(float(a) for a in alphas)
+    ds = _ds_tuple(ds)
+    n_test = check_int("n_test", n_test, 1, "the number of test points")
+    allowance = check_range("allowance", allowance, 0.0, 1e6, "relative finite-size allowance")
+    for s in settings:
+        for d in ds:
+            alphas = _check_alphas(s, alphas, d)
+            _check_giant_memory(s, d, alphas, n_test, None)
     config = {
         "kind": "compare_giant_step",
         "model": model,

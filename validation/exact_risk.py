@@ -23,8 +23,10 @@ from asymptotics.activations import Activation, get_activation
 from asymptotics.errors import InvalidParameterError
 from asymptotics.gaussian import gaussian_rule, normalized_hermite
 from asymptotics.hermite import activation_breakpoints, hermite_constants
+from asymptotics.limits import array_bytes, check_memory
+from asymptotics.settings import check_float_array, check_range
 
-from .data import check_all_finite
+from .data import check_all_finite, check_int
 
 __all__ = ["exact_risk", "scaled_hermite_coefficients"]
 
@@ -80,14 +82,22 @@ def exact_risk(
     True
     """
     student, teacher = get_activation(student), get_activation(teacher)
-    W = np.asarray(W, dtype=float)
-    coef = np.asarray(coef, dtype=float)
-    beta = np.asarray(beta, dtype=float)
+    W = check_float_array("W", W, "the d×N first layer")
+    coef = check_float_array("coef", coef, "the readout")
+    beta = check_float_array("beta", beta, "the teacher direction")
+    tol = check_range("tol", tol, 1e-300, 1.0, "the truncation tolerance of the Mehler series")
+    max_order = check_int("max_order", max_order, 1, "the largest Mehler order")
+    if W.ndim != 2:
+        raise InvalidParameterError(f"W must be a d×N matrix, got shape {W.shape}")
     d, N = W.shape
     if coef.shape != (N,) or beta.shape != (d,):
         raise InvalidParameterError(f"shapes: W {W.shape}, coef {coef.shape}, beta {beta.shape}")
-    beta = beta / np.linalg.norm(beta)
+    check_memory(f"exact_risk at d={d}, N={N}", array_bytes((N, N), (N, N), (N, N), (d, N), (N, max_order + 1)))
+    nb = float(np.linalg.norm(beta))
     s = np.linalg.norm(W, axis=0)
+    if not (nb > 0 and math.isfinite(nb)) or not (np.all(s > 0) and np.all(np.isfinite(s))):
+        raise InvalidParameterError("beta and every neuron (column of W) must be nonzero with a finite norm")
+    beta = beta / nb
     What = W / s
     R = What.T @ What
     np.fill_diagonal(R, 0.0)

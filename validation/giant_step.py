@@ -57,7 +57,8 @@ import numpy as np
 
 from asymptotics.activations import Activation
 from asymptotics.errors import InvalidParameterError
-from asymptotics.settings import GiantStep, check_positive
+from asymptotics.limits import array_bytes, check_memory, ridge_fit_bytes
+from asymptotics.settings import RATIO_RANGE, GiantStep, check_positive, check_range
 from asymptotics.srf import SRFParameters, srf_parameters
 
 from .data import (
@@ -71,13 +72,14 @@ from .data import (
     spawn_generators,
     teacher_labels,
 )
-from .networks import one_step_gradient, spike_statistics
+from .networks import auto_chunk_rows, one_step_gradient, spike_statistics
 from .readout import fit_ridge
 from .simulate import estimate_risk, features_matrix, mean_sem, normalize_seeds
 from .store import Checkpoint
 
 __all__ = [
     "MODELS",
+    "giant_step_memory",
     "GiantStepNetwork",
     "SpikedFeatures",
     "MeasuredSRF",
@@ -118,9 +120,22 @@ def giant_step_sizes(setting: GiantStep, d: int) -> tuple[int, int]:
     return p, n0
 
 
+def _check_alphas(setting: GiantStep, alphas, d: int) -> tuple:
+    if alphas is None:
+        alphas = (setting.alpha,)
+    if isinstance(alphas, (str, bytes)) or not hasattr(alphas, "__iter__"):
+        raise InvalidParameterError(f"alphas must be a sequence of readout ratios, got {alphas!r}")
+    alphas = tuple(check_range("alpha", a, *RATIO_RANGE, "n/d, the readout sample ratio") for a in alphas)
+    if not alphas:
+        raise InvalidParameterError("alphas must not be empty")
+    for a in alphas:
+        readout_size(a, d)
+    return alphas
+
+
 def readout_size(alpha: float, d: int) -> int:
     """n = round(α d) ≥ 1, the readout batch (spec §1.5)."""
-    n = int(round(check_positive("alpha", alpha, "n/d, the readout sample ratio") * d))
+    n = int(round(check_range("alpha", alpha, *RATIO_RANGE, "n/d, the readout sample ratio") * d))
     if n < 1:
         raise InvalidParameterError(f"readout batch n = round(alpha*d) = 0 (alpha={alpha}, d={d})")
     return n
@@ -188,6 +203,8 @@ def sample_giant_step(setting: GiantStep, d: int, rng, chunk_size: int | None = 
     if not isinstance(setting, GiantStep):
         raise InvalidParameterError(f"setting must be a GiantStep, got {type(setting).__name__}")
     p, n0 = giant_step_sizes(setting, d)
+    rows = min(auto_chunk_rows(p, chunk_size), max(n0, 1))
+    check_memory(f"sample_giant_step at d={d} (p={p}, n0={n0})", array_bytes((p, d), (p, d), (p, d), (n0, d), (rows, 3 * p)))
     rng = as_generator(rng)
     W0 = sample_unit_rows(p, d, rng)
     a = np.full(p, 1.0 / math.sqrt(p))
@@ -231,6 +248,7 @@ def sample_srf(srf, p: int, d: int, rng) -> SpikedFeatures:
     srf = srf if isinstance(srf, SRFParameters) else SRFParameters(*srf)
     p = check_int("p", p, 1, "the width")
     d = check_int("d", d, 2, "the input dimension")
+    check_memory(f"sample_srf at p={p}, d={d}", array_bytes((p, d), (p, d), (p, d)))
     rng = as_generator(rng)
     W0 = sample_unit_rows(p, d, rng)
     v = sample_unit_vector(d, rng) * math.sqrt(d)
@@ -286,7 +304,7 @@ def model_for_seed(setting: GiantStep, d: int, seed: int, model: str = "network"
     For ``model="srf"`` the parameters are ``srf`` (SRFParameters, dict or (r, c, γ)) or, by default,
     :func:`asymptotics.srf.srf_parameters` of the setting.
     """
-    if model not in MODELS:
+    if not (isinstance(model, str) and model in MODELS):
         raise InvalidParameterError(f"model must be one of {MODELS}, got {model!r}")
     rng = spawn_generators(seed, _STREAMS)["network"]
     if model == "network":
@@ -333,6 +351,24 @@ def readout_curve(
     return [(float(t), float(tr)) for t, tr in zip(np.atleast_1d(tests), trains)]
 
 
+def giant_step_memory(setting: GiantStep, d: int, alphas: Sequence[float], n_test: int,
+                      chunk_size: int | None = None) -> float:
+    """Estimated peak bytes of one seed of :func:`simulate_giant_step_seed`: W0, W1 and the measurement
+    SVD (p×d each), batch 0, the readout inputs and features (n_max × d, n_max × p), the ridge fits
+    and the chunked gradient / test temporaries."""
+    p, n0 = giant_step_sizes(setting, d)
+    n_max = max(readout_size(a, d) for a in alphas)
+    rows = max(1, min(auto_chunk_rows(p, chunk_size), max(n0, n_test)))
+    return (array_bytes((p, d), (p, d), (p, d), (p, d), (n0, d), (n_max, d), (rows, d + 3 * p),
+                        (p, len(alphas))) + ridge_fit_bytes(n_max, p))
+
+
+def _check_giant_memory(setting, d, alphas, n_test, chunk_size) -> None:
+    p, n0 = giant_step_sizes(setting, d)
+    check_memory(f"the giant-step simulation at d={d} (p={p}, n0={n0}, n_max={max(readout_size(a, d) for a in alphas)}, "
+                 f"n_test={n_test})", giant_step_memory(setting, d, alphas, n_test, chunk_size))
+
+
 @dataclass(frozen=True)
 class GiantStepRecord:
     """One seed at one α: test and train error, sizes, and (network) the measured (r, c, γ)."""
@@ -361,7 +397,13 @@ def simulate_giant_step_seed(
 
     ``instance`` may pass the already sampled :func:`model_for_seed` result of this seed.
     """
-    alphas = (setting.alpha,) if alphas is None else tuple(float(a) for a in alphas)
+    if not isinstance(setting, GiantStep):
+        raise InvalidParameterError(f"setting must be a GiantStep, got {type(setting).__name__}")
+    d = check_int("d", d, 2, "the input dimension")
+    seed = check_int("seed", seed, 0, "a random seed")
+    n_test = check_int("n_test", n_test, 1, "the number of test points")
+    alphas = _check_alphas(setting, alphas, d)
+    _check_giant_memory(setting, d, alphas, n_test, chunk_size)
     inst = instance if instance is not None else model_for_seed(setting, d, seed, model, srf, chunk_size)
     rngs = spawn_generators(seed, _STREAMS)
     errs = readout_curve(inst.W, inst.beta, setting, alphas, rngs, n_test, chunk_size)
@@ -468,17 +510,16 @@ def simulate_giant_step(
     """
     if not isinstance(setting, GiantStep):
         raise InvalidParameterError(f"setting must be a GiantStep, got {type(setting).__name__}")
-    if model not in MODELS:
+    if not (isinstance(model, str) and model in MODELS):
         raise InvalidParameterError(f"model must be one of {MODELS}, got {model!r}")
     d = check_int("d", d, 2, "the input dimension")
     seeds = normalize_seeds(seeds)
     n_test = check_int("n_test", n_test, 1, "the number of test points")
-    alphas = (setting.alpha,) if alphas is None else tuple(float(a) for a in alphas)
-    if not alphas:
-        raise InvalidParameterError("alphas must not be empty")
-    for a in alphas:
-        readout_size(a, d)
+    alphas = _check_alphas(setting, alphas, d)
     p, _ = giant_step_sizes(setting, d)
+    if chunk_size is not None:
+        chunk_size = check_int("chunk_size", chunk_size, 1, "rows evaluated at once")
+    _check_giant_memory(setting, d, alphas, n_test, chunk_size)
     if model == "srf":
         srf = srf_parameters(setting) if srf is None else (
             SRFParameters(srf["r"], srf["c"], srf["gamma"]) if isinstance(srf, dict)

@@ -35,6 +35,7 @@ import scipy.linalg
 
 from asymptotics.errors import InvalidParameterError
 from asymptotics.gegenbauer import gegenbauer_polynomials, harmonic_dimension
+from asymptotics.limits import array_bytes, check_memory
 from asymptotics.kernels import DotProductKernel, KernelRidge, KRRRisk, TargetProfile, krr_risk, parse_target
 
 from .data import check_all_finite, check_int, spawn_generators
@@ -56,6 +57,7 @@ __all__ = [
     "simulate_krr_seed",
     "simulate_krr",
     "simulate_lazy",
+    "krr_memory",
 ]
 
 TERM_KINDS = ("constant", "linear", "quadratic", "product", "zonal")
@@ -99,7 +101,7 @@ class HarmonicTerm:
     matrix: tuple = ()
 
     def __post_init__(self):
-        if self.kind not in TERM_KINDS:
+        if not (isinstance(self.kind, str) and self.kind in TERM_KINDS):
             raise InvalidParameterError(f"term kind must be one of {TERM_KINDS}, got {self.kind!r}")
         expected = {"constant": 0, "linear": 1, "quadratic": 2, "product": len(self.coords)}.get(self.kind)
         if expected is not None and self.degree != expected:
@@ -189,7 +191,7 @@ def harmonic_target(profile, d: int, rng: np.random.Generator | None = None, sty
     if prof.tail:
         raise InvalidParameterError("a profile with an unresolved tail cannot be realized by harmonics")
     d = check_int("d", d, 3, "the input dimension")
-    if style not in ("product", "dense"):
+    if not (isinstance(style, str) and style in ("product", "dense")):
         raise InvalidParameterError(f"style must be 'product' or 'dense', got {style!r}")
     if style == "dense" and rng is None:
         raise InvalidParameterError("style='dense' needs an rng")
@@ -318,10 +320,11 @@ def lazy_features(kind: str, activation, m: int, d: int, rng: np.random.Generato
     """Draw a lazy RF / NT model with m neurons (spec §6.5)."""
     from asymptotics.activations import get_activation
 
-    if kind not in ("rf", "ntk"):
+    if not (isinstance(kind, str) and kind in ("rf", "ntk")):
         raise InvalidParameterError(f"lazy model kind must be 'rf' or 'ntk', got {kind!r}")
     m = check_int("m", m, 1, "the number of neurons")
     d = check_int("d", d, 3, "the input dimension")
+    check_memory(f"lazy features with m={m}, d={d}", array_bytes((m, d)))
     return LazyFeatures(kind, get_activation(activation), rng.standard_normal((m, d)) / math.sqrt(d))
 
 
@@ -375,12 +378,46 @@ def _n_int(setting: KernelRidge) -> int:
     return int(n)
 
 
+def _check_lazy(setting, m):
+    if not isinstance(setting, KernelRidge):
+        raise InvalidParameterError(f"setting must be a KernelRidge, got {type(setting).__name__}")
+    if not (isinstance(setting.kernel, str) and setting.kernel in ("rf", "ntk")):
+        raise InvalidParameterError(f"a lazy model needs setting.kernel 'rf' or 'ntk', got {setting.kernel!r}")
+    return check_int("m", m, 1, "neurons")
+
+
+_MODELS = ("exact", "rf", "ntk")
+
+
+def krr_memory(n: int, d: int, n_test: int, m: int | None = None) -> float:
+    """Estimated peak bytes of one KRR seed: inputs (n + n_test)×d, the Gram matrices n×n (twice, for the
+    factorization and the eigen fallback) and n_test×n, and for a lazy model the m×d weights and the
+    (n + n_test)×m activations (three of them in the NT Gram)."""
+    lazy = 0 if m is None else m
+    return array_bytes((n + n_test, d), (n, n), (n, n), (n, n), (n_test, n), (lazy, d), (n + n_test, 3 * lazy))
+
+
+def _check_krr_args(setting, seed_or_seeds, n_test, model, m):
+    if not isinstance(setting, KernelRidge):
+        raise InvalidParameterError(f"setting must be a KernelRidge, got {type(setting).__name__}")
+    if not (isinstance(model, str) and model in _MODELS):
+        raise InvalidParameterError(f"model must be 'exact', 'rf' or 'ntk', got {model!r}")
+    n_test = check_int("n_test", n_test, 1, "number of test points")
+    if model != "exact":
+        m = check_int("m", m, 1, "neurons")
+    n = _n_int(setting)
+    check_memory(f"the KRR simulation at d={setting.d}, n={n}, n_test={n_test}" + (f", m={m}" if model != "exact" else ""),
+                 krr_memory(n, setting.d, n_test, m if model != "exact" else None))
+    return n_test, m
+
+
 def simulate_krr_seed(setting: KernelRidge, seed: int, n_test: int = 2000, *, style: str = "product",
                       model: str = "exact", m: int | None = None) -> KRRSeedRecord:
     """One seed of KRR on the sphere (spec §6.1): target from the setting's profile (:func:`harmonic_target`),
     n training points with noise σ_ε, n_test test points; exact kernel or a lazy model with m neurons."""
+    n_test, m = _check_krr_args(setting, seed, n_test, model, m)
+    seed = check_int("seed", seed, 0, "a random seed")
     n, d = _n_int(setting), setting.d
-    n_test = check_int("n_test", n_test, 1, "number of test points")
     rngs = spawn_generators(seed, STREAMS)
     target = harmonic_target(setting.target, d, rngs["target"], style=style)
     X = sphere_inputs(n, d, rngs["train"])
@@ -413,6 +450,7 @@ def simulate_krr(setting: KernelRidge, seeds: "Sequence[int] | int" = 3, n_test:
     (True, 0.128)
     """
     seeds = normalize_seeds(seeds)
+    n_test, m = _check_krr_args(setting, seeds, n_test, model, m)
     recs = []
     for sd in seeds:
         key = f"{model}:m={m}:d={setting.d}:n={setting.n:g}:lam={setting.lam:g}:seed={sd}"
@@ -429,4 +467,5 @@ def simulate_lazy(setting: KernelRidge, m: int, seeds: "Sequence[int] | int" = 3
                   style: str = "product", checkpoint: Checkpoint | None = None) -> KRRSimulation:
     """Lazy RF / NT model with m neurons (``setting.kernel`` = "rf" or "ntk"): ridge on the features =
     KRR with their Gram matrix (spec §6.5); tends to :func:`simulate_krr` as m → ∞ (Montanari–Zhong)."""
+    m = _check_lazy(setting, m)
     return simulate_krr(setting, seeds, n_test, style=style, model=setting.kernel, m=m, checkpoint=checkpoint)

@@ -28,6 +28,8 @@ from asymptotics.activations import Activation
 from asymptotics.errors import InvalidParameterError
 from asymptotics.settings import OneStep
 
+from asymptotics.limits import array_bytes, check_memory
+
 from .data import (
     Batch,
     as_generator,
@@ -290,6 +292,8 @@ def sample_one_step(
     if not isinstance(setting, OneStep):
         raise InvalidParameterError(f"setting must be a OneStep, got {type(setting).__name__}")
     N, n = one_step_sizes(setting, d)
+    rows = min(auto_chunk_rows(N, chunk_size), n)
+    check_memory(f"sample_one_step at d={d} (N={N}, n={n})", array_bytes((d, N), (d, N), (d, N), (n, d), (rows, 3 * N)))
     rng = as_generator(rng)
     W0 = rng.standard_normal((d, N)) / math.sqrt(d)
     a = rng.standard_normal(N) / math.sqrt(N)

@@ -27,7 +27,8 @@ import numpy as np
 import scipy.linalg
 
 from asymptotics.errors import InvalidParameterError
-from asymptotics.settings import check_nonnegative
+from asymptotics.limits import check_memory, ridge_fit_bytes
+from asymptotics.settings import check_float_array, check_nonnegative
 
 from .data import check_all_finite
 
@@ -85,12 +86,13 @@ class RidgeFit:
 
 
 def _check_problem(Phi: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    Phi = np.asarray(Phi, dtype=float)
-    y = np.asarray(y, dtype=float)
-    if Phi.ndim != 2 or y.ndim != 1 or y.shape[0] != Phi.shape[0]:
+    Phi = check_float_array("Phi", Phi, "the feature matrix", finite=False)
+    y = check_float_array("y", y, "the labels", finite=False)
+    if Phi.ndim != 2 or y.ndim != 1 or y.shape[0] != Phi.shape[0] or Phi.size == 0:
         raise InvalidParameterError(
             f"expected Phi (n×N) and y (n,), got shapes {Phi.shape} and {y.shape}"
         )
+    check_memory(f"a ridge fit on {Phi.shape[0]}×{Phi.shape[1]} features", ridge_fit_bytes(*Phi.shape))
     check_all_finite("ridge features Phi", Phi, "the features overflowed")
     check_all_finite("ridge labels y", y)
     return Phi, y
@@ -136,7 +138,7 @@ def fit_ridge(Phi: np.ndarray, y: np.ndarray, lam: float, method: str = "auto") 
     """
     Phi, y = _check_problem(Phi, y)
     lam = check_nonnegative("lam", lam, "the ridge penalty")
-    if method not in METHODS:
+    if not (isinstance(method, str) and method in METHODS):
         raise InvalidParameterError(f"method must be one of {METHODS}, got {method!r}")
     n, N = Phi.shape
     rho = ridge_penalty(lam, n, N)

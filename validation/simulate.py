@@ -42,7 +42,8 @@ import numpy as np
 
 from asymptotics.activations import Activation
 from asymptotics.errors import InvalidParameterError
-from asymptotics.settings import OneStep, check_positive
+from asymptotics.limits import array_bytes, check_memory, ridge_fit_bytes
+from asymptotics.settings import RATIO_RANGE, OneStep, check_positive, check_range
 
 from .data import (
     check_all_finite,
@@ -66,6 +67,7 @@ __all__ = [
     "mean_sem",
     "network_for_seed",
     "normalize_seeds",
+    "one_step_memory",
     "simulate_one_step",
     "simulate_seed",
     "estimate_risk",
@@ -79,6 +81,9 @@ TEST_RISKS = ("monte-carlo", "exact")
 
 # Order matters: a stream is the i-th child of SeedSequence(seed) (see data.spawn_generators).
 _STREAMS = ("network", "readout", "test", "ge-readout", "ge-test")
+
+#: Largest number of seeds one call may run (a guard against a runaway loop from a typo).
+MAX_SEEDS = 100_000
 
 
 @dataclass(frozen=True)
@@ -260,7 +265,11 @@ def normalize_seeds(seeds: Sequence[int] | int) -> tuple[int, ...]:
     """An int K means seeds 0..K−1; a sequence must hold distinct non-negative ints."""
     if isinstance(seeds, Integral) and not isinstance(seeds, bool):
         k = check_int("seeds", seeds, 1, "number of seeds")
+        if k > MAX_SEEDS:
+            raise InvalidParameterError(f"seeds must be <= {MAX_SEEDS} (number of seeds), got {k}")
         return tuple(range(k))
+    if isinstance(seeds, (str, bytes, dict)):
+        raise InvalidParameterError(f"seeds must be an int K (seeds 0..K-1) or a sequence of ints, got {seeds!r}")
     try:
         out = tuple(check_int("seed", s, 0, "a random seed") for s in seeds)
     except TypeError:
@@ -269,6 +278,8 @@ def normalize_seeds(seeds: Sequence[int] | int) -> tuple[int, ...]:
         ) from None
     if not out:
         raise InvalidParameterError("seeds must not be empty")
+    if len(out) > MAX_SEEDS or max(out) >= 2**128:
+        raise InvalidParameterError(f"at most {MAX_SEEDS} seeds, each < 2**128, are allowed")
     if len(set(out)) != len(out):
         raise InvalidParameterError(f"seeds must be distinct, got {out}")
     return out
@@ -277,10 +288,28 @@ def normalize_seeds(seeds: Sequence[int] | int) -> tuple[int, ...]:
 def _readout_size(setting: OneStep, d: int, psi1_readout: float | None) -> int:
     if psi1_readout is None:
         return one_step_sizes(setting, d)[1]
+    psi1_readout = check_range("psi1_readout", psi1_readout, *RATIO_RANGE, "the readout sample ratio")
     n2 = int(round(psi1_readout * d))
     if n2 < 1:
         raise InvalidParameterError(f"readout batch round(psi1_readout*d) = {n2} < 1")
     return n2
+
+
+def one_step_memory(setting: OneStep, d: int, n_readout: int, n_test: int, chunk_size: int | None = None,
+                    test_risk: str = "monte-carlo") -> float:
+    """Estimated peak bytes of one seed of :func:`simulate_seed` (W0, W1, both batches, the readout
+    features and ridge fit, and the chunked gradient / test temporaries)."""
+    N, n = one_step_sizes(setting, d)
+    rows = max(1, min(auto_chunk_rows(N, chunk_size), max(n, n_test)))
+    test = (rows, d + 3 * N) if test_risk != "exact" else (N, N)
+    return array_bytes((d, N), (d, N), (d, N), (n, d), (n_readout, d), (rows, 3 * N), test) + \
+        ridge_fit_bytes(n_readout, N)
+
+
+def _check_one_step_memory(setting, d, n2, n_test, chunk_size, test_risk) -> None:
+    N, n = one_step_sizes(setting, d)
+    check_memory(f"the one-step simulation at d={d} (N={N}, n={n}, readout n={n2}, n_test={n_test})",
+                 one_step_memory(setting, d, n2, n_test, chunk_size, test_risk))
 
 
 def network_for_seed(setting: OneStep, d: int, seed: int, chunk_size: int | None = None) -> OneStepNetwork:
@@ -311,11 +340,23 @@ def simulate_seed(
     ``network`` may pass an already sampled :func:`sample_one_step` result for this seed (it must
     come from the seed's ``"network"`` stream for the record to be reproducible).
     """
+    if not isinstance(setting, OneStep):
+        raise InvalidParameterError(f"setting must be a OneStep, got {type(setting).__name__}")
+    d = check_int("d", d, 2, "the input dimension")
+    seed = check_int("seed", seed, 0, "a random seed")
+    n_test = check_int("n_test", n_test, 1, "the number of test points")
+    if not (isinstance(features, str) and features in FEATURES):
+        raise InvalidParameterError(f"features must be one of {FEATURES}, got {features!r}")
+    if not (isinstance(test_risk, str) and test_risk in TEST_RISKS):
+        raise InvalidParameterError(f"test_risk must be one of {TEST_RISKS}, got {test_risk!r}")
+    if psi1_readout is not None:
+        psi1_readout = check_positive("psi1_readout", psi1_readout, "the readout sample ratio")
+    n2 = _readout_size(setting, d, psi1_readout)
+    _check_one_step_memory(setting, d, n2, n_test, chunk_size, test_risk)
     rngs = spawn_generators(seed, _STREAMS)
     if network is None:
         network = sample_one_step(setting, d, rngs["network"], chunk_size=chunk_size)
     ge = ge_constants(setting.student) if features == "gaussian-equivalent" else None
-    n2 = _readout_size(setting, d, psi1_readout)
 
     batch2 = sample_batch(n2, network.beta, setting.teacher, setting.noise, rngs["readout"])
     Phi = features_matrix(batch2.X, network.W1, setting.student, ge, rngs["ge-readout"])
@@ -396,16 +437,16 @@ def simulate_one_step(
     n_test = check_int("n_test", n_test, 1, "the number of test points")
     if psi1_readout is not None:
         psi1_readout = check_positive("psi1_readout", psi1_readout, "the readout sample ratio")
-    if features not in FEATURES:
+    if not (isinstance(features, str) and features in FEATURES):
         raise InvalidParameterError(f"features must be one of {FEATURES}, got {features!r}")
     if chunk_size is not None:
         chunk_size = check_int("chunk_size", chunk_size, 1, "rows evaluated at once")
-    if test_risk not in TEST_RISKS:
+    if not (isinstance(test_risk, str) and test_risk in TEST_RISKS):
         raise InvalidParameterError(f"test_risk must be one of {TEST_RISKS}, got {test_risk!r}")
     if test_risk == "exact" and features != "network":
         raise InvalidParameterError("test_risk='exact' integrates the network's own features only")
     one_step_sizes(setting, d)
-    _readout_size(setting, d, psi1_readout)
+    _check_one_step_memory(setting, d, _readout_size(setting, d, psi1_readout), n_test, chunk_size, test_risk)
 
     records = []
     for seed in seeds:
