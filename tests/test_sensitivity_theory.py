@@ -126,7 +126,7 @@ def test_ridge_equivalent_isotropic_closed_form():
     """S = s I_p: κ solves κ(1 − (p/n) s/(s+κ)) = λ (a quadratic); df2 = (p/n)(s/(s+κ))²;
     test = unexplained + (‖b‖²/s·... ) written out with q = ‖b‖²(s+2κ)/(s+κ)²."""
     p, n, s, lam = 30, 45.0, 0.8, 0.05
-    b = np.linspace(0.1, 0.3, p)
+    b = np.linspace(0.02, 0.08, p)  # q ≈ 0.1 < E g² (a consistent problem)
     # κ² + κ(s − (p/n)s − λ) − λ s = 0
     B = s - p / n * s - lam
     kappa = (-B + math.sqrt(B * B + 4 * lam * s)) / 2
