@@ -257,10 +257,19 @@ def _byte_to_char(line: str, col: int) -> int:
     return len(line.encode("utf-8")[:col].decode("utf-8"))
 
 
-def copy_repo(dest: Path, name: str = "repo") -> Path:
+def copy_repo(dest: Path, name: str = "repo", source: str = "head") -> Path:
+    """Copy the committed tree (``source="head"``: ``git archive HEAD``, reproducible) or the working
+    tree as it is (``"worktree"``, including uncommitted edits) to ``dest/name``."""
+    root = dest / name
+    if source == "head":
+        root.mkdir()
+        archive = subprocess.run(["git", "archive", "--format=tar", "HEAD"], cwd=REPO, capture_output=True,
+                                 check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(root), "--exclude=results", "--exclude=*.png",
+                        "--exclude=*.pdf"], input=archive, check=True)
+        return root
     ignore = shutil.ignore_patterns(".git", "__pycache__", "*.egg-info", "results", ".pytest_cache",
                                     "asym-demo", "*.png", "*.pdf")
-    root = dest / name
     shutil.copytree(REPO, root, ignore=ignore)
     return root
 
@@ -356,6 +365,8 @@ def main(argv=None) -> int:
     ap.add_argument("--ops", default="const,binop,sqrt,neg,swap")
     ap.add_argument("--only", nargs="*", default=None, help="run only these mutant ids")
     ap.add_argument("--jobs", type=int, default=1, help="mutants run in parallel (one repo copy each)")
+    ap.add_argument("--source", choices=("head", "worktree"), default="head",
+                    help="copy the committed tree (default) or the working tree with uncommitted edits")
     args = ap.parse_args(argv)
     ops = set(args.ops.split(","))
     # SIGTERM → SystemExit: the running pytest child is killed and the temporary copy removed.
@@ -363,7 +374,8 @@ def main(argv=None) -> int:
 
     mutants: list[Mutant] = []
     for mod in args.modules:
-        src = (REPO / mod).read_text()
+        src = (REPO / mod).read_text() if args.source == "worktree" else subprocess.run(
+            ["git", "show", f"HEAD:{mod}"], cwd=REPO, capture_output=True, text=True, check=True).stdout
         cands = [m for m in candidates(mod, src) if m.op in ops]
         rng = random.Random(f"{args.seed}:{mod}")
         if len(cands) > args.max_per_module:
@@ -379,10 +391,12 @@ def main(argv=None) -> int:
 
     meta = {"command": " ".join([Path(sys.argv[0]).name, *(argv if argv is not None else sys.argv[1:])]),
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "commit": subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True,
+                                     text=True).stdout.strip(), "source": args.source,
             "max_per_module": args.max_per_module, "seed": args.seed, "timeout": args.timeout, "tests": TESTS}
     named_results: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="asym-mutation-") as tmp:
-        root = copy_repo(Path(tmp))
+        root = copy_repo(Path(tmp), source=args.source)
         check_isolation(root)
         baseline_ok = {}
         if not args.named_only:
@@ -398,7 +412,7 @@ def main(argv=None) -> int:
             roots = queue.Queue()
             roots.put(root)
             for j in range(1, args.jobs):
-                extra = copy_repo(Path(tmp), f"repo{j}")
+                extra = copy_repo(Path(tmp), f"repo{j}", source=args.source)
                 check_isolation(extra)
                 roots.put(extra)
             done = [0]
