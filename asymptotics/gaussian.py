@@ -95,6 +95,8 @@ def _normalize_breakpoints(breakpoints: Iterable[float] | None) -> tuple[float, 
 
 #: Largest Gauss–Hermite rule: numpy's weights overflow / underflow to NaN from about 370 nodes.
 MAX_HERMITE_NODES = 350
+#: Largest Gauss–Legendre rule (numpy's eigenvalue construction is O(n³): ~2 s at 1000 nodes).
+MAX_LEGENDRE_NODES = 500
 
 
 @lru_cache(maxsize=64)
@@ -127,6 +129,9 @@ def gauss_legendre_rule(n: int) -> tuple[np.ndarray, np.ndarray]:
     (2.0, 0.57735026919)
     """
     n = check_int("number of Gauss-Legendre nodes", n, 1)
+    if n > MAX_LEGENDRE_NODES:
+        raise InvalidParameterError(
+            f"number of Gauss-Legendre nodes must be <= {MAX_LEGENDRE_NODES} (use more panels instead), got {n}")
     x, w = np.polynomial.legendre.leggauss(n)
     return _readonly(x), _readonly(w)
 

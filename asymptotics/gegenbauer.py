@@ -39,6 +39,7 @@ import numpy as np
 from scipy import special
 
 from .errors import InvalidParameterError
+from .limits import array_bytes, check_memory
 
 __all__ = [
     "harmonic_dimension",
@@ -55,6 +56,9 @@ __all__ = [
 #: Bounds of the exact integer :func:`harmonic_dimension` (beyond, the binomial has ~10^5+ digits).
 MAX_EXACT_DIM = 10**12
 MAX_EXACT_DEGREE = 10_000
+#: Bounds of :func:`sphere_marginal_rule`: Gauss–Legendre nodes per panel, and total points.
+MAX_RULE_NODES = 200
+MAX_RULE_POINTS = 200_000
 
 
 def _check_dim(d, minimum: int = 3, integer: bool = True):
@@ -192,8 +196,12 @@ def sphere_marginal_rule(d: int, panels: int = 24, nodes: int = 24) -> tuple[np.
     d = _check_dim(d)
     if isinstance(panels, bool) or not isinstance(panels, (int, np.integer)) or panels < 1:
         raise InvalidParameterError(f"panels must be a positive integer, got {panels!r}")
-    if isinstance(nodes, bool) or not isinstance(nodes, (int, np.integer)) or nodes < 2:
-        raise InvalidParameterError(f"nodes must be an integer >= 2, got {nodes!r}")
+    if isinstance(nodes, bool) or not isinstance(nodes, (int, np.integer)) or not 2 <= nodes <= MAX_RULE_NODES:
+        raise InvalidParameterError(f"nodes must be an integer in [2, {MAX_RULE_NODES}], got {nodes!r}")
+    if panels * nodes > MAX_RULE_POINTS:
+        raise InvalidParameterError(
+            f"panels * nodes must be <= {MAX_RULE_POINTS:g} (a finer rule adds nothing in double precision), "
+            f"got {panels} * {nodes}")
     return _marginal_rule(d, int(panels), int(nodes))
 
 
@@ -343,6 +351,8 @@ def gegenbauer_coefficients(
     >>> round(g.xi[1], 13), round(g.xi[3], 13) + 0.0, round(g.xi[2], 5)     # spec table §6.6
     (0.25, 0.0, 0.15679)
     """
+    if not callable(h):
+        raise InvalidParameterError(f"h must be a vectorized callable on [-1, 1], got {h!r}")
     d = _check_dim(d)
     order = _check_degree(order, "order")
 
@@ -354,6 +364,11 @@ def gegenbauer_coefficients(
         P = gegenbauer_polynomials(t, d, order)
         return P @ (w * hv), float(np.abs(hv).max())
 
+    if order > MAX_EXACT_DEGREE:
+        raise InvalidParameterError(f"order must be <= {MAX_EXACT_DEGREE}, got {order}")
+    sphere_marginal_rule(d, panels, nodes)   # validates panels and nodes before any work
+    check_memory(f"gegenbauer_coefficients with {panels}x{nodes} points and order {order}",
+                 array_bytes((panels * nodes, order + 4)))
     logB = np.atleast_1d(log_harmonic_dimension(d, np.arange(order + 1)))
     B = np.exp(logB)
     fine, hmax = project(panels)

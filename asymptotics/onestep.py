@@ -34,7 +34,7 @@ import numpy as np
 from scipy import optimize
 
 from .activations import Activation, get_activation
-from .errors import DegenerateActivationError, InvalidParameterError
+from .errors import ConvergenceError, DegenerateActivationError, InvalidParameterError
 from .gaussian import gauss_hermite_rule
 from .hermite import hermite_constants
 from .ridge import RidgeEquivalent, ridge_equivalent_from_spectrum, ridge_errors, solve_effective_ridge
@@ -101,6 +101,12 @@ class OneStepRisk:
     df1: float
     df2: float
     setting: OneStep = field(compare=False)
+    #: The effective-ridge root is bracketed and polished to rtol 1e-13, else RootFindingError is
+    #: raised: a returned result is converged.  ``nit`` counts the evaluations of the trace equation
+    #: (both roots, R_1 and R_0), ``residual`` is |κ̄(1 − df1) − λ| (|1 − df1| ridgeless) at the root.
+    converged: bool = True
+    nit: int = 0
+    residual: float = 0.0
 
     @property
     def improvement(self) -> float:
@@ -119,6 +125,9 @@ class OneStepRisk:
             "effective_ridge": self.effective_ridge,
             "df1": self.df1,
             "df2": self.df2,
+            "converged": self.converged,
+            "nit": self.nit,
+            "residual": self.residual,
             "setting": self.setting.to_dict(),
         }
 
@@ -160,8 +169,8 @@ def kernel_lower_bound(teacher: "str | Activation") -> float:
     return hermite_constants(get_activation(teacher)).mu_star ** 2
 
 
-def _asymptotic_point(setting: OneStep, kappa0: float | None = None) -> tuple[float, float, float, float, float]:
-    """(risk, train, κ̄, df1/n, df2/n) of §4.2 for one setting."""
+def _asymptotic_point(setting: OneStep, kappa0: float | None = None) -> tuple:
+    """(risk, train, κ̄, df1/n, df2/n, trace evaluations, root residual) of §4.2 for one setting."""
     s, t = _constants(setting)
     mu1sq, mustar2 = s.mu1**2, s.mu_star**2
     psi1, psi2 = setting.psi1, setting.psi2
@@ -180,7 +189,7 @@ def _asymptotic_point(setting: OneStep, kappa0: float | None = None) -> tuple[fl
             return ratio * min(1.0, 1.0 / psi2)
         return ratio * (1.0 - kbar * i1(c))
 
-    kbar, _ = solve_effective_ridge(setting.lam, df1, kappa0=kappa0, scale=mu1sq + mustar2)
+    kbar, nfev = solve_effective_ridge(setting.lam, df1, kappa0=kappa0, scale=mu1sq + mustar2)
     c = mustar2 + kbar
     if c <= 0:
         raise InvalidParameterError(
@@ -188,6 +197,10 @@ def _asymptotic_point(setting: OneStep, kappa0: float | None = None) -> tuple[fl
         )
     d1 = df1(kbar)
     d2 = ratio * (1.0 - 2.0 * kbar * i1(c) + kbar**2 * i2(c))
+    if setting.lam > 0:
+        residual = abs(kbar * (1.0 - d1) - setting.lam)
+    else:
+        residual = abs(1.0 - d1) if kbar > 0 else 0.0
 
     # Spiked quadratic form Q(c') = βᵀM(μ1²M + c')^{-1}β, M = W1W1ᵀ, at c' = c, and its derivative.
     w = c / (mu1sq * psi2)
@@ -208,7 +221,7 @@ def _asymptotic_point(setting: OneStep, kappa0: float | None = None) -> tuple[fl
         unexplained=unexplained,
         label_noise_var=setting.noise**2,
     )
-    return risk, train, kbar, d1, d2
+    return risk, train, kbar, d1, d2, nfev, residual
 
 
 def _check_finite(value: float, what: str, setting: OneStep) -> float:
@@ -234,11 +247,12 @@ def _one_step_risk(setting: OneStep, kappa0: float | None) -> OneStepRisk:
 
     κ̄ does not depend on η (the spike does not enter normalized traces), so R_0 and R_1 share it.
     """
-    risk, train, kbar, d1, d2 = _asymptotic_point(setting, kappa0=kappa0)
+    risk, train, kbar, d1, d2, nit, residual = _asymptotic_point(setting, kappa0=kappa0)
     if setting.eta == 0:
         risk_rf = risk
     else:
-        risk_rf = _asymptotic_point(setting.replace(eta=0.0), kappa0=kbar)[0]
+        rf = _asymptotic_point(setting.replace(eta=0.0), kappa0=kbar)
+        risk_rf, nit = rf[0], nit + rf[5]
     sp = spike(setting)
     return OneStepRisk(
         risk=_check_finite(risk, "risk", setting),
@@ -251,6 +265,9 @@ def _one_step_risk(setting: OneStep, kappa0: float | None) -> OneStepRisk:
         df1=d1,
         df2=d2,
         setting=setting,
+        converged=True,
+        nit=int(nit),
+        residual=float(residual),
     )
 
 
@@ -342,6 +359,10 @@ class LargeStepLimit:
     kappa_star: float
     attained: bool
     lower_bound: float
+    #: Brent's polish reached ``xatol`` (True for an edge minimum, where no polish is run); ``nit``
+    #: counts τ evaluations (grid and Brent).
+    converged: bool = True
+    nit: int = 0
 
     def to_dict(self) -> dict:
         return {
@@ -349,6 +370,8 @@ class LargeStepLimit:
             "kappa_star": self.kappa_star,
             "attained": self.attained,
             "lower_bound": self.lower_bound,
+            "converged": self.converged,
+            "nit": self.nit,
         }
 
 
@@ -392,8 +415,12 @@ def large_step_limit(
             f"{tea.name!r} (the activations overflow on the Gauss-Hermite nodes)")
     i = int(np.argmin(vals))
     if i in (0, len(grid) - 1):
-        return LargeStepLimit(float(vals[i]), float(grid[i]), False, kernel_lower_bound(tea))
-    res = optimize.minimize_scalar(
-        tau, bounds=(grid[i - 1], grid[i + 1]), method="bounded", options={"xatol": 1e-10}
-    )
-    return LargeStepLimit(max(float(res.fun), 0.0), float(res.x), True, kernel_lower_bound(tea))
+        return LargeStepLimit(float(vals[i]), float(grid[i]), False, kernel_lower_bound(tea), True, len(grid))
+    with np.errstate(all="ignore"):
+        res = optimize.minimize_scalar(
+            tau, bounds=(grid[i - 1], grid[i + 1]), method="bounded", options={"xatol": 1e-10}
+        )
+    if not (res.success and math.isfinite(res.fun)):
+        raise ConvergenceError(f"large_step_limit: Brent's polish of kappa* failed ({res.message})", res)
+    return LargeStepLimit(max(float(res.fun), 0.0), float(res.x), True, kernel_lower_bound(tea), True,
+                          len(grid) + int(res.nfev))

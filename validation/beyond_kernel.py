@@ -58,7 +58,7 @@ from asymptotics.errors import InvalidParameterError
 from asymptotics.limits import array_bytes, check_memory
 from asymptotics.settings import NOISE_MAX, check_finite, check_range
 
-from .data import check_all_finite, check_int, spawn_generators
+from .data import check_n_test, check_all_finite, check_int, spawn_generators
 from .kernel_sim import SphereTarget, sphere_inputs
 
 __all__ = [
@@ -324,7 +324,7 @@ def _check_training(target, n, seed, cfg, n_test, noise, regularized):
         raise InvalidParameterError(f"cfg must be a TrainConfig, got {type(cfg).__name__}")
     n = check_int("n", n, 1, "number of samples")
     seed = check_int("seed", seed, 0, "a random seed")
-    n_test = check_int("n_test", n_test, 1, "number of test points")
+    n_test = check_n_test(n_test)
     noise = check_range("noise", noise, 0.0, NOISE_MAX, "the label-noise std")
     check_memory(f"training at d={target.d}, n={n}, m={cfg.m}, n_test={n_test}"
                  + (f", M={cfg.n_unlabeled}" if regularized else ""),

@@ -37,7 +37,7 @@ from asymptotics.errors import InvalidParameterError
 from asymptotics.settings import GiantStep, OneStep, check_range
 from asymptotics.srf import finite_spectrum, srf_curve
 
-from .data import check_int
+from .data import check_n_test, check_int
 from .giant_step import _check_alphas, _check_giant_memory
 from .networks import one_step_sizes
 from .simulate import _check_one_step_memory, mean_sem, network_for_seed, normalize_seeds, simulate_seed
@@ -241,7 +241,7 @@ def compare_one_step(
     settings = _settings_tuple(settings, OneStep)
     seeds = normalize_seeds(seeds)
     ds = _ds_tuple(ds)
-    n_test = check_int("n_test", n_test, 1, "the number of test points")
+    n_test = check_n_test(n_test)
     for s in settings:
         for d in ds:
             _check_one_step_memory(s, d, one_step_sizes(s, d)[1], n_test, None, "monte-carlo")
@@ -359,7 +359,7 @@ def compare_giant_step(
     settings = _settings_tuple(settings, GiantStep)
     seeds = normalize_seeds(seeds)
     ds = _ds_tuple(ds)
-    n_test = check_int("n_test", n_test, 1, "the number of test points")
+    n_test = check_n_test(n_test)
     allowance = check_range("allowance", allowance, 0.0, 1e6, "relative finite-size allowance")
     for s in settings:
         for d in ds:

@@ -35,12 +35,27 @@ __all__ = [
     "as_generator",
     "check_all_finite",
     "check_int",
+    "check_n_test",
+    "MAX_TEST_POINTS",
     "gaussian_inputs",
     "sample_batch",
     "sample_unit_vector",
     "spawn_generators",
     "teacher_labels",
 ]
+
+
+#: Largest number of Monte Carlo test points of one call (10^8 points already take minutes; beyond
+#: that a typo, not a measurement).  Memory is bounded separately (test points are chunked).
+MAX_TEST_POINTS = 10**8
+
+
+def check_n_test(n_test) -> int:
+    """``n_test`` as an int in [1, :data:`MAX_TEST_POINTS`] or :class:`InvalidParameterError`."""
+    n = check_int("n_test", n_test, 1, "the number of test points")
+    if n > MAX_TEST_POINTS:
+        raise InvalidParameterError(f"n_test must be <= {MAX_TEST_POINTS:g} (the number of test points), got {n}")
+    return n
 
 
 class NonFiniteError(AsymptoticsError, FloatingPointError):

@@ -62,6 +62,7 @@ from asymptotics.settings import RATIO_RANGE, GiantStep, check_positive, check_r
 from asymptotics.srf import SRFParameters, srf_parameters
 
 from .data import (
+    check_n_test,
     Batch,
     as_generator,
     check_all_finite,
@@ -401,7 +402,7 @@ def simulate_giant_step_seed(
         raise InvalidParameterError(f"setting must be a GiantStep, got {type(setting).__name__}")
     d = check_int("d", d, 2, "the input dimension")
     seed = check_int("seed", seed, 0, "a random seed")
-    n_test = check_int("n_test", n_test, 1, "the number of test points")
+    n_test = check_n_test(n_test)
     alphas = _check_alphas(setting, alphas, d)
     _check_giant_memory(setting, d, alphas, n_test, chunk_size)
     inst = instance if instance is not None else model_for_seed(setting, d, seed, model, srf, chunk_size)
@@ -514,7 +515,7 @@ def simulate_giant_step(
         raise InvalidParameterError(f"model must be one of {MODELS}, got {model!r}")
     d = check_int("d", d, 2, "the input dimension")
     seeds = normalize_seeds(seeds)
-    n_test = check_int("n_test", n_test, 1, "the number of test points")
+    n_test = check_n_test(n_test)
     alphas = _check_alphas(setting, alphas, d)
     p, _ = giant_step_sizes(setting, d)
     if chunk_size is not None:

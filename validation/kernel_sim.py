@@ -38,7 +38,7 @@ from asymptotics.gegenbauer import gegenbauer_polynomials, harmonic_dimension
 from asymptotics.limits import array_bytes, check_memory
 from asymptotics.kernels import DotProductKernel, KernelRidge, KRRRisk, TargetProfile, krr_risk, parse_target
 
-from .data import check_all_finite, check_int, spawn_generators
+from .data import check_n_test, check_all_finite, check_int, spawn_generators
 from .simulate import mean_sem, normalize_seeds
 from .store import Checkpoint
 
@@ -402,7 +402,7 @@ def _check_krr_args(setting, seed_or_seeds, n_test, model, m):
         raise InvalidParameterError(f"setting must be a KernelRidge, got {type(setting).__name__}")
     if not (isinstance(model, str) and model in _MODELS):
         raise InvalidParameterError(f"model must be 'exact', 'rf' or 'ntk', got {model!r}")
-    n_test = check_int("n_test", n_test, 1, "number of test points")
+    n_test = check_n_test(n_test)
     if model != "exact":
         m = check_int("m", m, 1, "neurons")
     n = _n_int(setting)

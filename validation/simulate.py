@@ -46,6 +46,7 @@ from asymptotics.limits import array_bytes, check_memory, ridge_fit_bytes
 from asymptotics.settings import RATIO_RANGE, OneStep, check_positive, check_range
 
 from .data import (
+    check_n_test,
     check_all_finite,
     check_int,
     gaussian_inputs,
@@ -152,7 +153,7 @@ def estimate_risk(
     :mod:`validation.giant_step`): all are evaluated on the same test points and an array of K risks
     is returned.
     """
-    n_test = check_int("n_test", n_test, 1, "the number of test points")
+    n_test = check_n_test(n_test)
     d, N = W1.shape
     coef = np.asarray(coef, dtype=float)
     rows = auto_chunk_rows(N, chunk_size)
@@ -344,7 +345,7 @@ def simulate_seed(
         raise InvalidParameterError(f"setting must be a OneStep, got {type(setting).__name__}")
     d = check_int("d", d, 2, "the input dimension")
     seed = check_int("seed", seed, 0, "a random seed")
-    n_test = check_int("n_test", n_test, 1, "the number of test points")
+    n_test = check_n_test(n_test)
     if not (isinstance(features, str) and features in FEATURES):
         raise InvalidParameterError(f"features must be one of {FEATURES}, got {features!r}")
     if not (isinstance(test_risk, str) and test_risk in TEST_RISKS):
@@ -434,7 +435,7 @@ def simulate_one_step(
         raise InvalidParameterError(f"setting must be a OneStep, got {type(setting).__name__}")
     d = check_int("d", d, 2, "the input dimension")
     seeds = normalize_seeds(seeds)
-    n_test = check_int("n_test", n_test, 1, "the number of test points")
+    n_test = check_n_test(n_test)
     if psi1_readout is not None:
         psi1_readout = check_positive("psi1_readout", psi1_readout, "the readout sample ratio")
     if not (isinstance(features, str) and features in FEATURES):
