@@ -41,7 +41,13 @@ Every second-order quantity is minus a directional derivative of V1, V2, F, H wi
 (B, Λ = λ + b); the derivatives are taken by complex step (exact to rounding) — :meth:`SpectralBackend.derivatives`.
 The mean channel m is unregularized as in spec §3.5 (its eigenvalues are O(p)): m solves the K normal
 equations E[μ0_k (h − g)/(1+V)] = 0, by least squares with minimum norm when the μ0_k are linearly
-dependent (e.g. r and −r for odd σ).  The (V1, V2) system is closed; given it, ψ is explicit, (θ, m)
+dependent (e.g. r and −r for odd σ; eigen-directions of the Gram matrix below a relative 1e-9 are
+dropped).  This limit is not uniform in p: the direction 1_k is a generic direction of A, so at finite
+width it responds like the θ channel, m_k = p V2_k · α_p E[μ0_k (h − g)/(1+V)] (the field of the class mean
+1_k, whose norm² is pπ_k, times 1_kᵀA⁻¹1_k ≈ pV2_k), i.e. the normal equations acquire a ridge
+m_k/(α_p p V2_k) that vanishes as p → ∞.  With a continuous law the mean functions μ0_k are nearly
+dependent and eigen-directions of E[μ0 μ0ᵀ/(1+V)] of size ≲ 1/(α_p p V2) are learned only in the limit;
+``width=p`` keeps this finite-p ridge (it is the only finite-p term kept).  The (V1, V2) system is closed; given it, ψ is explicit, (θ, m)
 is a 2K linear solve and (Q1, q2) a linear solve — the structure of :mod:`asymptotics.srf`.
 
 Spectral back-ends.  Large d (:class:`ClassMarchenkoPastur`): A is a Gram matrix with a class-wise
@@ -77,7 +83,8 @@ from .activations import get_activation
 from .errors import ConvergenceError, InvalidParameterError
 from .fixed_point import solve_fixed_point
 from .gaussian import gauss_hermite_rule
-from .settings import GiantStep, check_finite, check_positive
+from .hermite import hermite_constants
+from .settings import GiantStep, OneStep, check_finite, check_positive
 from .srf import DEFAULT_KAPPA_NODES, conditional_coefficients
 
 __all__ = [
@@ -88,12 +95,16 @@ __all__ = [
     "HeteroSRFRisk",
     "hetero_srf_risk",
     "hetero_srf_curve",
+    "BaLargeStep",
+    "ba_large_step",
+    "large_step_risk",
     "DEFAULT_LAW_NODES",
 ]
 
 #: Gauss–Hermite classes used for a Gaussian spike law (the curves move < 1e-4 beyond it, see tests).
 DEFAULT_LAW_NODES = 16
 _CSTEP = 1e-30  # complex step
+_RCOND = 1e-9  # relative cut of the mean-channel Gram matrix (minimum-norm solve; see _HModel.theta_m)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -272,7 +283,7 @@ class ClassMarchenkoPastur(SpectralBackend):
     >>> sp = ClassMarchenkoPastur(1.0, [1.0])
     >>> s = sp.sums(np.array([[1.0]]), np.array([1.0]))
     >>> round(float(s.V2[0]), 12)        # MP: m(−1) at β = 1 (golden ratio)
-    0.618033988750
+    0.61803398875
     """
 
     def __init__(self, width_ratio: float, weights):
@@ -318,7 +329,7 @@ class ClassMarchenkoPastur(SpectralBackend):
         delta = 1.0 / (Lam + np.clip(np.diag(B), 0, None))
         for _ in range(200):
             g = 1.0 / delta - self._gmap(delta, B, Lam)
-            if np.max(np.abs(g * delta)) < 1e-15:
+            if np.max(np.abs(g * delta)) < 1e-14:   # relative residual at rounding level (Newton: quadratic)
                 break
             # Newton in u = log δ on G(u) = 1/δ − gmap(δ)
             self._cache = None
@@ -414,7 +425,8 @@ class _HModel:
     """Equations of the module docstring for one (classes, back-end, α_p, λ, noise)."""
 
     def __init__(self, setting: GiantStep, law: SpikeLaw, gamma: float, spectrum: SpectralBackend, nodes: int,
-                 law_nodes: int | None):
+                 law_nodes: int | None, width: int | None = None):
+        self.width = width
         r, c, pi = law.classes(law_nodes)
         self.K = K = len(r)
         self.pi = pi
@@ -515,18 +527,31 @@ class _HModel:
         return (self.h2 - 2 * g * self.h + g * g - 2 * self.h1 * (psi @ self.mu1)
                 + np.einsum("kn,kl,ln->n", self.mu1, Q1, self.mu1) + q2 @ self.mus**2)
 
-    def theta_m(self, den, F):
+    def mean_ridge(self, V2):
+        """R = diag(1/(α_p p V2_k)) of the finite-width mean channel (0 in the large-p limit; module docstring)."""
+        if self.width is None:
+            return None
+        return np.diag(1.0 / (self.ap * self.width * np.real(V2)))
+
+    def theta_m(self, den, F, V2=None):
         w = self.w / den
         k, mu0, mu1, h = self.k, self.mu0, self.mu1, self.h
         A_h = (mu1 * (w * k)) @ h
         A0 = (mu1 * (w * k)) @ mu0.T
         A1 = (mu1 * (w * k * k)) @ mu1.T
         K = self.K
-        if self.has_mean:
+        R = self.mean_ridge(V2) if V2 is not None else None
+        if self.has_mean and R is not None:
+            B0 = (mu0 * w) @ mu0.T
+            B_h = (mu0 * w) @ h
+            M = np.block([[np.eye(K) + self.ap * F @ A1, self.ap * F @ A0], [A0.T, B0 + R]])
+            sol = np.linalg.solve(M, np.concatenate([self.ap * F @ A_h, B_h]))
+            theta, m = sol[:K], sol[K:]
+        elif self.has_mean:
             B0 = (mu0 * w) @ mu0.T
             B_h = (mu0 * w) @ h
             # eliminate m = B0⁺(B_h − A0ᵀθ) (minimum norm: dependent mean functions)
-            B0p = np.linalg.pinv(B0, rcond=1e-11, hermitian=True)
+            B0p = np.linalg.pinv(B0, rcond=_RCOND, hermitian=True)
             Mth = np.eye(K) + self.ap * F @ (A1 - A0 @ B0p @ A0.T)
             rhs = self.ap * F @ (A_h - A0 @ B0p @ B_h)
             theta = np.linalg.solve(Mth, rhs)
@@ -544,7 +569,7 @@ class _HModel:
         w = self.w / den
         psi_hat = self.ap * (self.mu1 * w) @ self.h1
         psi = s.H @ psi_hat
-        theta, m, theta_hat = self.theta_m(den, s.F)
+        theta, m, theta_hat = self.theta_m(den, s.F, s.V2)
         # q-system: Q̂ = e + C y,  y = L Q̂ + bvec
         E0 = self.cond_error(np.zeros((self.K, self.K)), np.zeros(self.K), theta, psi, m) + self.noise2
         w2 = self.w / den**2
@@ -586,10 +611,17 @@ class _HModel:
         y = L @ qhat + bvec
         Q1, q2 = self.unpack(y)
         res = [s.V1 - op.V1, s.V2 - op.V2, s.F @ theta_hat - op.theta, s.H @ psi_hat - op.psi, Q1 - op.Q1, q2 - op.q2]
-        if self.has_mean:
+        R = self.mean_ridge(s.V2)
+        if self.has_mean and R is not None:
+            res.append((self.mu0 * w) @ (self.h - g) - R @ op.m)
+        elif self.has_mean:
             # mean channel: the normal equations E[μ0_k (h − g)/(1+V)] = 0 (not rescaled by B0⁺: the
             # mean functions may be nearly dependent, and then m is defined up to directions that do not move g)
-            res.append((self.mu0 * w) @ (self.h - g))
+            # (residual measured in the eigen-directions that the minimum-norm solve keeps)
+            B0 = (self.mu0 * w) @ self.mu0.T
+            ev, U = np.linalg.eigh(B0)
+            keep = U[:, ev > _RCOND * ev.max()]
+            res.append(keep.T @ ((self.mu0 * w) @ (self.h - g)))
         return float(max(np.max(np.abs(np.real(r))) for r in res))
 
 
@@ -649,9 +681,10 @@ def hetero_srf_risk(
     spectrum: SpectralBackend | None = None,
     nodes: int = DEFAULT_KAPPA_NODES,
     law_nodes: int | None = None,
+    width: int | None = None,
     method: str = "anderson",
-    tol: float = 1e-11,
-    maxiter: int = 3000,
+    tol: float = 1e-10,
+    maxiter: int = 500,
     initial=None,
     raise_on_failure: bool = True,
 ) -> HeteroSRFRisk:
@@ -669,6 +702,9 @@ def hetero_srf_risk(
         Large-d deterministic equivalent, or explicit matrices on ``W0`` (or one sampled at ``d`` with
         ``rng``) with class ``labels`` (default :func:`class_labels`).
     nodes, law_nodes : κ nodes; Gauss–Hermite classes of a Gaussian law (default ``law.nodes``).
+    width : int, optional
+        p, for the finite-width mean channel: E[μ0_k(h − g)/(1+V)] = m_k/(α_p p V2_k) (module docstring).
+        Default None: the large-p limit (unregularized, minimum-norm mean channel).
 
     >>> s = GiantStep("tanh", "tanh", alpha0=0.5, eta_tilde=1, alpha=1.5, lam=0.01)
     >>> two = hetero_srf_risk(s, SpikeLaw.two_point(0.3, 1.0), gamma=0.56)
@@ -702,7 +738,11 @@ def hetero_srf_risk(
         sp = ClassEmpiricalSpectrum(W0, labels, len(pi), pi)
     else:
         raise InvalidParameterError(f"backend must be 'asymptotic' or 'finite', got {backend!r}")
-    model = _HModel(setting, law, gamma, sp, nodes, law_nodes)
+    if width is not None:
+        if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 1:
+            raise InvalidParameterError(f"width must be a positive integer (the number of neurons p), got {width!r}")
+        width = int(width)
+    model = _HModel(setting, law, gamma, sp, nodes, law_nodes, width)
     K = model.K
 
     def fail(msg, fp=None):
@@ -752,3 +792,74 @@ def hetero_srf_curve(setting: GiantStep, law: SpikeLaw, gamma: float, parameter:
         init = np.concatenate([op.V1[np.triu_indices(r.classes)], op.V2])
         out.append(r)
     return tuple(out)
+
+
+# ------------------------------------------------------------------------------------------------
+# 5. Ba et al.'s network at η = Θ(√N): the heterogeneous sRF with a Gaussian law
+
+
+@dataclass(frozen=True)
+class BaLargeStep:
+    """The heterogeneous sRF that models Ba et al.'s one-step network at η = η̃√N.
+
+    ``setting`` is the equivalent :class:`GiantStep` (α = ψ1, p/d = ψ2, λ_sRF = λψ1/ψ2, same noise; α0 and
+    η̃ are recorded but unused by :func:`hetero_srf_risk`), ``law`` the Gaussian law of (r_i, c_i), ``gamma`` γ.
+    """
+
+    setting: GiantStep
+    law: SpikeLaw
+    gamma: float
+    eta_tilde: float
+
+    def to_dict(self) -> dict:
+        return {"setting": self.setting.to_dict(), "law": self.law.to_dict(), "gamma": self.gamma,
+                "eta_tilde": self.eta_tilde}
+
+
+def ba_large_step(setting: OneStep, eta_tilde: float, law_nodes: int = DEFAULT_LAW_NODES) -> BaLargeStep:
+    """Map Ba et al.'s protocol at η = η̃√N to the heterogeneous sRF (Gaussian readout a ⇒ Gaussian law).
+
+    Ba et al.: f(x) = aᵀσ(Wᵀx)/√N, W0 iid N(0, 1/d), a iid N(0, 1/N) frozen, W1 = W0 − η√N∇L with
+    L = (1/2n)Σ(f − y)² on n = ψ1 d samples, then ridge (1/n)‖y − Φa‖² + (λ/N)‖a‖² on a fresh batch of n.
+    Per neuron, with a_i = ã_i/√N: w_i ← w_i + η̃ ã_i (1/n) Σ_μ (y_μ − f0(x_μ)) σ'(⟨w_i, x_μ⟩) x_μ, i.e. neuron
+    i takes a giant step (η̃ of :mod:`asymptotics.srf`) of its own size η̃ ã_i, and f0 = O(1/√N) → 0 (random
+    a, unlike Cui et al.'s constant a where f0 ≈ μ0).  The giant-step map of spec ``spiked-rf.md`` §1.4 (the
+    corrected formulas with f0 = 0 in place of μ0) then gives, with E_y = ‖σ*‖² + σ_ε² and ã ~ N(0, 1):
+
+        r_i = η̃ μ1 √(μ1*² + E_y/ψ1) · ã_i,        γ = μ1*/√(μ1*² + E_y/ψ1),
+        c_i = (1 + η̃ μ0* E[zσ'(z)] ã_i)² + (η̃²/ψ1) E_y Var σ' · ã_i²,
+
+    a :meth:`SpikeLaw.gaussian` law (r1, s1, c2) with r0 = 0, s0 = 1.  The readout objective equals
+    Σ(y − aᵀφ/√N)² + (nλ/N)‖a‖², so λ_sRF = λψ1/ψ2, α = ψ1, p/d = ψ2.
+
+    >>> b = ba_large_step(OneStep("erf", "erf", psi1=4, psi2=2, lam=1e-3, eta=1, noise=0.1), 1.0)
+    >>> round(b.setting.lam, 6), b.law.kind, round(b.gamma, 3)
+    (0.002, 'gaussian', 0.884)
+    """
+    if not isinstance(setting, OneStep):
+        raise InvalidParameterError(f"setting must be a OneStep, got {type(setting).__name__}")
+    eta_tilde = check_finite("eta_tilde", eta_tilde, "η/√N")
+    s = hermite_constants(setting.student)
+    t = hermite_constants(setting.teacher)
+    e_y = t.norm2 + setting.noise**2
+    denom = math.sqrt(t.mu1**2 + e_y / setting.psi1)
+    r1 = eta_tilde * s.mu1 * denom
+    gamma = t.mu1 / denom if denom > 0 else 0.0
+    s1 = eta_tilde * (t.mu0 if abs(t.mu0) > 1e-14 else 0.0) * s.mean_z_derivative
+    c2 = eta_tilde**2 / setting.psi1 * e_y * s.var_derivative
+    if s1 != 0 and c2 == 0:
+        c2 = 0.0  # pragma: no cover - degenerate (Var σ' = 0: linear student) handled by SpikeLaw's check
+    law = SpikeLaw.gaussian(r1=r1, s0=1.0, s1=s1, c2=c2, nodes=law_nodes)
+    gs = GiantStep(setting.student, setting.teacher, alpha0=setting.psi1, eta_tilde=eta_tilde, alpha=setting.psi1,
+                   width_ratio=setting.psi2, lam=setting.lam * setting.psi1 / setting.psi2, noise=setting.noise)
+    return BaLargeStep(gs, law, min(1.0, max(-1.0, gamma)), eta_tilde)
+
+
+def large_step_risk(setting: OneStep, eta_tilde: float, **options) -> HeteroSRFRisk:
+    """Test risk of Ba et al.'s network at η = η̃√N: :func:`hetero_srf_risk` of :func:`ba_large_step`.
+
+    The test error is against the noise-free teacher, as Ba et al.'s prediction risk.  ``options`` go to
+    :func:`hetero_srf_risk` (``law_nodes`` to :func:`ba_large_step` through the law).
+    """
+    b = ba_large_step(setting, eta_tilde, options.pop("law_nodes", DEFAULT_LAW_NODES))
+    return hetero_srf_risk(b.setting, b.law, b.gamma, **options)

@@ -18,7 +18,7 @@ Run the recorded comparison (``results/giant_step/hetero/``)::
 >>> s = GiantStep("tanh", "tanh", alpha0=0.5, eta_tilde=1, alpha=1.0, lam=0.01)
 >>> sim = simulate_hetero_srf(s, SpikeLaw.two_point(0.3, 1.2), 0.56, d=32, seeds=2, n_test=500)
 >>> len(sim), sorted(sim[0])[:3]
-(1, ['alpha', 'd', 'p'])
+(1, ['alpha', 'd', 'n_test'])
 """
 
 from __future__ import annotations
