@@ -140,6 +140,9 @@ def test_spike_of_rank_one_update():
     sp = spike_statistics(W0, W1, beta)
     assert sp.norm == pytest.approx(np.linalg.norm(u) * np.linalg.norm(a), rel=1e-12)
     assert sp.alignment2 == pytest.approx((u @ beta) ** 2 / (u @ u), rel=1e-10)
+    assert sp.direction.shape == (d,)
+    none = spike_statistics(W0, W0.copy(), beta)  # η = 0: no spike, direction undefined
+    assert none.norm == 0.0 and math.isnan(none.alignment2) and none.direction.shape == (d,)
 
 
 # ---------------------------------------------------------------- features and readout
@@ -325,6 +328,12 @@ def test_estimate_risk_by_hand_and_mean_sem():
                       np.random.default_rng(9), chunk_size=7)
     Xt = np.random.default_rng(9).standard_normal((300, d))
     assert r == pytest.approx(np.mean((np.tanh(Xt @ W) @ coef / 2.0 - np.tanh(Xt[:, 1])) ** 2), rel=1e-12)
+    # K readouts at once (giant-step use): each column's risk on the same points
+    coefs = np.column_stack([coef, 0.5 * coef])
+    rs = estimate_risk(W, coefs, beta, get_activation("tanh"), get_activation("tanh"), 300,
+                       np.random.default_rng(9), chunk_size=7)
+    assert rs.shape == (2,) and rs[0] == pytest.approx(r, rel=1e-12)
+    assert rs[1] == pytest.approx(np.mean((np.tanh(Xt @ W) @ coef / 4.0 - np.tanh(Xt[:, 1])) ** 2), rel=1e-12)
     m, sem = mean_sem([1.0, 2.0, 4.0])
     assert (m, sem) == pytest.approx((7 / 3, math.sqrt(7 / 3) / math.sqrt(3)), rel=1e-12)
 
