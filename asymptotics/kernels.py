@@ -571,8 +571,8 @@ class KernelRidge:
         d = self.d
         if isinstance(d, bool) or not (isinstance(d, (int, np.integer)) or (isinstance(d, float) and d.is_integer())):
             raise InvalidParameterError(f"d must be an integer >= 3 (the input dimension), got {d!r}")
-        if d < 3:
-            raise InvalidParameterError(f"d must be an integer >= 3 (the input dimension), got {d!r}")
+        if not 3 <= d <= 10**12:
+            raise InvalidParameterError(f"d must be an integer >= 3 and <= 1e12 (the input dimension), got {d!r}")
         set_(self, "d", int(d))
         set_(self, "n", check_positive("n", self.n, "number of training samples"))
         set_(self, "lam", check_nonnegative("lam", self.lam, "the ridge penalty"))

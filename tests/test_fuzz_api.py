@@ -37,7 +37,7 @@ from asymptotics import limits
 from asymptotics.errors import AsymptoticsError
 
 TIMEOUT = 20  # seconds per call counted as a hang
-FAST_EXAMPLES = int(os.environ.get("FUZZ_FAST_EXAMPLES", "6"))
+FAST_EXAMPLES = int(os.environ.get("FUZZ_FAST_EXAMPLES", "8"))
 LONG_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "400"))
 BAD = ("traceback", "hang", "nan")
 
@@ -166,6 +166,14 @@ def _entry_points() -> dict:
                                "nodes": integer(2, 40)}),
         lambda kw: A.large_step_limit(**kw))
     E["kernel_lower_bound"] = (st.fixed_dictionaries({"teacher": activation}), lambda kw: A.kernel_lower_bound(**kw))
+
+    # activations and Hermite coefficients (the expression parser has its own tests; here: the API contract)
+    E["get_activation"] = (st.fixed_dictionaries({"name": activation}), lambda kw: A.get_activation(kw["name"]))
+    E["hermite_constants"] = (st.fixed_dictionaries({"f": activation}), lambda kw: A.hermite_constants(kw["f"]))
+    E["hermite_coefficients"] = (
+        st.fixed_dictionaries({"f": activation, "order": integer(0, 12), "digits": st.one_of(st.none(), integer(4, 14)),
+                               "method": choice(["auto", "quadrature", "symbolic"])}),
+        lambda kw: A.hermite_coefficients(kw["f"], kw["order"], kw["digits"], kw["method"]))
 
     E["GiantStep"] = (giant_kw, _giant)
     E["srf_parameters"] = (

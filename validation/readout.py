@@ -170,7 +170,10 @@ def fit_ridge(Phi: np.ndarray, y: np.ndarray, lam: float, method: str = "auto") 
         if coef is None:
             coef, used = _svd_solve(Phi, y, rho), "svd"
     check_all_finite("ridge coefficients", coef)
-    return RidgeFit(coef=coef, lam=lam, train_error=train_error(Phi, y, coef), method=used)
+    with np.errstate(over="ignore", invalid="ignore"):
+        err = train_error(Phi, y, coef)
+    check_all_finite("ridge training error", err, "the labels or the features are too large (overflow)")
+    return RidgeFit(coef=coef, lam=lam, train_error=err, method=used)
 
 
 @dataclass(frozen=True)
