@@ -91,6 +91,7 @@ __all__ = [
     "SpikeLaw",
     "ClassMarchenkoPastur",
     "ClassEmpiricalSpectrum",
+    "SpikeBulkScaled",
     "HeteroOrderParameters",
     "HeteroSRFRisk",
     "hetero_srf_risk",
@@ -395,6 +396,29 @@ class ClassEmpiricalSpectrum(SpectralBackend):
         return ClassSums(V1, V2, F, t)
 
 
+class SpikeBulkScaled(SpectralBackend):
+    """A back-end whose bulk is anisotropic along the spike: W = √c W0Π + √c_v W0 v̂v̂ᵀ (``omega2`` = c_v/c).
+
+    This is the correlated case: ⟨w1_i, v̂⟩ = r + √c_v ⟨w0_i, v̂⟩, a per-neuron spike deviation of size O(1/√d)
+    that is proportional to the neuron's own initial overlap with the spike direction.  Per neuron it is
+    negligible, but together the deviations rescale the vector W v/√d, i.e. the θ channel: Ω = WΠWᵀ and the
+    ζ channel are unchanged and F → (c_v/c) F.  ``omega2 = 1`` is the isotropic sRF.
+    """
+
+    def __init__(self, base: SpectralBackend, omega2: float):
+        self.base = base
+        self.omega2 = check_finite("omega2", omega2, "c_v/c")
+        if self.omega2 < 0:
+            raise InvalidParameterError(f"omega2 = c_v/c must be >= 0, got {omega2}")
+        self.weights = base.weights
+        self.width_ratio = base.width_ratio
+        self.name = base.name
+
+    def sums(self, B, Lam) -> ClassSums:
+        s = self.base.sums(B, Lam)
+        return ClassSums(s.V1, s.V2, self.omega2 * s.F, s.H)
+
+
 # ------------------------------------------------------------------------------------------------
 # 3. the equations
 
@@ -682,6 +706,7 @@ def hetero_srf_risk(
     nodes: int = DEFAULT_KAPPA_NODES,
     law_nodes: int | None = None,
     width: int | None = None,
+    bulk_spike_ratio: float = 1.0,
     method: str = "anderson",
     tol: float = 1e-10,
     maxiter: int = 500,
@@ -705,6 +730,9 @@ def hetero_srf_risk(
     width : int, optional
         p, for the finite-width mean channel: E[μ0_k(h − g)/(1+V)] = m_k/(α_p p V2_k) (module docstring).
         Default None: the large-p limit (unregularized, minimum-norm mean channel).
+    bulk_spike_ratio : float
+        c_v/c, the bulk variance along the spike over the isotropic one (:class:`SpikeBulkScaled`, the
+        correlated case); 1 (default) is the isotropic sRF.
 
     >>> s = GiantStep("tanh", "tanh", alpha0=0.5, eta_tilde=1, alpha=1.5, lam=0.01)
     >>> two = hetero_srf_risk(s, SpikeLaw.two_point(0.3, 1.0), gamma=0.56)
@@ -738,6 +766,8 @@ def hetero_srf_risk(
         sp = ClassEmpiricalSpectrum(W0, labels, len(pi), pi)
     else:
         raise InvalidParameterError(f"backend must be 'asymptotic' or 'finite', got {backend!r}")
+    if bulk_spike_ratio != 1.0:
+        sp = SpikeBulkScaled(sp, bulk_spike_ratio)
     if width is not None:
         if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 1:
             raise InvalidParameterError(f"width must be a positive integer (the number of neurons p), got {width!r}")
