@@ -327,6 +327,7 @@ def test_estimate_risk_by_hand_and_mean_sem():
     r = estimate_risk(W, coef, beta, get_activation("tanh"), get_activation("tanh"), 300,
                       np.random.default_rng(9), chunk_size=7)
     Xt = np.random.default_rng(9).standard_normal((300, d))
+    assert isinstance(r, float)
     assert r == pytest.approx(np.mean((np.tanh(Xt @ W) @ coef / 2.0 - np.tanh(Xt[:, 1])) ** 2), rel=1e-12)
     # K readouts at once (giant-step use): each column's risk on the same points
     coefs = np.column_stack([coef, 0.5 * coef])
