@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import InvalidParameterError
+from .settings import check_float_array, check_positive
+
 __all__ = [
     "mp_stieltjes",
     "mp_stieltjes_derivative",
@@ -29,10 +32,14 @@ __all__ = [
 
 
 def _check_negative(z):
-    z = np.asarray(z, dtype=float)
-    if np.any(~(z < 0)):
-        raise ValueError("the Stieltjes transforms here are defined for real z < 0 only")
+    z = check_float_array("z", z, "the spectral argument", finite=False)
+    if np.any(~(z < 0)) or not np.all(np.isfinite(z)):
+        raise InvalidParameterError("the Stieltjes transforms here are defined for finite real z < 0 only")
     return z
+
+
+def _check_ratio(ratio) -> float:
+    return check_positive("ratio", ratio, "the aspect ratio of the Marchenko-Pastur law")
 
 
 def mp_stieltjes(z, ratio: float):
@@ -44,6 +51,7 @@ def mp_stieltjes(z, ratio: float):
     (the naive form loses all digits as z → 0⁻ when ratio < 1).
     """
     z = _check_negative(z)
+    ratio = _check_ratio(ratio)
     A = -(z + ratio - 1.0)
     # (z − 1 − ratio)² − 4·ratio = (z − λ₊)(z − λ₋), λ± = (1 ± √ratio)²: the product form has no
     # cancellation near z = 0 when ratio = 1.
@@ -71,9 +79,10 @@ def spiked_companion_delta(w, psi2: float):
     δ_w = (1/N) Tr (Ŝ + w)^{-1} for Ŝ = (1/N) Σ_i g_i g_iᵀ ∈ R^{d×d}, N samples, d/N = 1/ψ2; it is the
     fixed point δ = (1/ψ2) / (w + 1/(1 + δ)).  Returns (δ, dδ/dw).
     """
-    w = np.asarray(w, dtype=float)
-    if np.any(~(w > 0)):
-        raise ValueError("spiked_companion_delta needs w > 0")
+    w = check_float_array("w", w, "the spectral shift", finite=False)
+    if np.any(~(w > 0)) or not np.all(np.isfinite(w)):
+        raise InvalidParameterError("spiked_companion_delta needs finite w > 0")
+    psi2 = check_positive("psi2", psi2, "the width ratio")
     b = w + 1.0 - 1.0 / psi2
     s = np.sqrt(b * b + 4.0 * w / psi2)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -110,6 +119,8 @@ def spiked_quadratic_form(w, psi2: float, theta: float, gamma2: float):
 
 def empirical_stieltjes(eigenvalues, z):
     """(1/p) Σ_i 1/(λ_i − z) of a sampled spectrum: the finite-size counterpart of :func:`mp_stieltjes`."""
-    lam = np.asarray(eigenvalues, dtype=float)
-    z = np.asarray(z, dtype=float)
+    lam = check_float_array("eigenvalues", eigenvalues)
+    z = check_float_array("z", z, "the spectral argument")
+    if np.any(z >= lam.min(initial=np.inf)) and np.any((lam[..., None] if z.ndim else lam) == z):
+        raise InvalidParameterError("z is an eigenvalue: the Stieltjes transform has a pole there")
     return np.mean(1.0 / (lam[..., None] - z[None, ...]) if z.ndim else 1.0 / (lam - z), axis=0)

@@ -289,6 +289,37 @@ def _entry_points() -> dict:
 
     E["train_quadntk"] = (train_kw, _train(bk.train_quadntk))
     E["train_regularized"] = (train_kw, _train(bk.train_regularized))
+    E["simulate_seed"] = (
+        st.fixed_dictionaries({"s": onestep_kw, "d": integer(2, 12), "seed": integer(0, 3), "n_test": integer(1, 200),
+                               "features": choice(["network", "gaussian-equivalent"])}),
+        lambda kw: simulate.simulate_seed(_onestep(kw.pop("s")), **kw))
+    E["simulate_giant_step_seed"] = (
+        st.fixed_dictionaries({"s": giant_kw, "d": integer(2, 12), "seed": integer(0, 3),
+                               "alphas": st.one_of(st.none(), st.lists(num(0.1, 3), max_size=2)),
+                               "model": choice(["network", "srf"]), "n_test": integer(1, 200)}),
+        lambda kw: giant_step.simulate_giant_step_seed(_giant(kw.pop("s")), **kw))
+    E["sample_srf"] = (
+        st.fixed_dictionaries({"srf": st.tuples(num(-2, 2), num(0.1, 3), num(-1, 1)), "p": integer(1, 20),
+                               "d": integer(2, 20), "rng": integer(0, 3)}),
+        lambda kw: giant_step.sample_srf(**kw))
+    E["harmonic_target"] = (
+        st.fixed_dictionaries({"profile": _weighted(st.sampled_from(["1:1", "2:1", "1:0.5,2:1,3:0.2"]),
+                                                    st.sampled_from(WEIRD + ["1:nan", "x"])),
+                               "d": integer(3, 12), "style": choice(["product", "dense"])}),
+        lambda kw: kernel_sim.harmonic_target(kw["profile"], kw["d"], np.random.default_rng(0), style=kw["style"]))
+    E["finite_spectrum"] = (
+        st.fixed_dictionaries({"p": integer(2, 30), "d": integer(2, 30), "rng": integer(0, 3),
+                               "average_spike": st.booleans()}),
+        lambda kw: A.srf.finite_spectrum(**kw))
+    E["conditional_coefficients"] = (
+        st.fixed_dictionaries({"student": activation, "teacher": activation,
+                               "srf": st.tuples(num(-2, 2), num(0.1, 3), num(-1, 1)), "nodes": integer(2, 60)}),
+        lambda kw: A.srf.conditional_coefficients(**kw))
+    E["mp_stieltjes"] = (
+        st.fixed_dictionaries({"z": _weighted(num(-10, -1e-3), st.lists(num(-10, -1e-3), max_size=3)),
+                               "ratio": num(1e-3, 10)}),
+        lambda kw: (A.spectra.mp_stieltjes(**kw), A.spectra.mp_stieltjes_derivative(**kw)))
+
     E["compare_one_step"] = (
         st.fixed_dictionaries({"s": onestep_kw, "ds": st.lists(integer(2, 10), min_size=0, max_size=2),
                                "seeds": integer(1, 2), "n_test": integer(1, 100), "finite_d": st.booleans()}),

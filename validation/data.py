@@ -27,6 +27,7 @@ import numpy as np
 
 from asymptotics.activations import Activation
 from asymptotics.errors import AsymptoticsError, InvalidParameterError
+from asymptotics.limits import array_bytes, check_memory
 from asymptotics.settings import check_int
 
 __all__ = [
@@ -126,6 +127,7 @@ def spawn_generators(seed: int, names: Iterable[str]) -> Mapping[str, np.random.
 def sample_unit_vector(d: int, rng: np.random.Generator) -> np.ndarray:
     """β* uniform on the unit sphere of R^d (normalized standard Gaussian), spec §1."""
     d = check_int("d", d, 1, "the input dimension")
+    check_memory(f"a unit vector in dimension {d}", array_bytes((d, 2)))
     g = rng.standard_normal(d)
     norm = np.linalg.norm(g)
     while norm == 0.0:  # pragma: no cover - probability zero
@@ -140,6 +142,9 @@ def gaussian_inputs(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
     Drawing ``n1`` rows and then ``n2`` rows from the same generator gives exactly the rows of one
     ``n1 + n2`` draw, which is what makes chunked test-set evaluation identical to unchunked.
     """
+    n = check_int("n", n, 0, "number of inputs")
+    d = check_int("d", d, 1, "the input dimension")
+    check_memory(f"{n} Gaussian inputs at d={d}", array_bytes((n, d)))
     return rng.standard_normal((n, d))
 
 

@@ -69,6 +69,7 @@ def sphere_inputs(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
     """X ∈ R^{n×d}, rows iid uniform on the sphere of radius √d (spec §6.1)."""
     n = check_int("n", n, 1, "number of points")
     d = check_int("d", d, 3, "the input dimension")
+    check_memory(f"{n} inputs on the sphere at d={d}", array_bytes((n, d), (n, 2)))
     G = rng.standard_normal((n, d))
     return G * (math.sqrt(d) / np.linalg.norm(G, axis=1, keepdims=True))
 
@@ -195,6 +196,9 @@ def harmonic_target(profile, d: int, rng: np.random.Generator | None = None, sty
         raise InvalidParameterError(f"style must be 'product' or 'dense', got {style!r}")
     if style == "dense" and rng is None:
         raise InvalidParameterError("style='dense' needs an rng")
+    # dense: a d×d quadratic form stored as tuples (~8 words per entry); product: index tuples only
+    check_memory(f"harmonic_target at d={d}", array_bytes((d, d), (d, 8)) * (8 if style == "dense" else 0)
+                 + array_bytes((d, 8)))
     terms, start = [], 0
     for k, F2 in enumerate(prof.F2):
         if F2 <= 0:
@@ -236,6 +240,7 @@ def low_degree_plus_sparse(d: int, rng: np.random.Generator, dense=None, sparse=
     ([('quadratic', 2), ('zonal', 3)], (0.0, 0.0, 1.0, 1.0))
     """
     d = check_int("d", d, 3, "the input dimension")
+    check_memory(f"low_degree_plus_sparse at d={d}", array_bytes((d, d), (d, 8)) * 8)
     dense = {2: 1.0} if dense is None else dict(dense)
     sparse = {3: 1.0} if sparse is None else dict(sparse)
     if set(dense) & set(sparse):
