@@ -133,6 +133,8 @@ class OneStepRisk:
 
 
 def _constants(setting: OneStep):
+    if not isinstance(setting, OneStep):
+        raise InvalidParameterError(f"setting must be a OneStep, got {type(setting).__name__}")
     s = hermite_constants(setting.student)
     t = hermite_constants(setting.teacher)
     if abs(s.mu1) < 1e-12:
@@ -273,6 +275,7 @@ def _one_step_risk(setting: OneStep, kappa0: float | None) -> OneStepRisk:
 
 def rf_risk(setting: OneStep) -> OneStepRisk:
     """Random-features ridge risk R_0: :func:`one_step_risk` at η = 0."""
+    _constants(setting)
     return one_step_risk(setting.replace(eta=0.0))
 
 
@@ -290,6 +293,10 @@ def one_step_curve(setting: OneStep, parameter: str, values: Iterable[float]) ->
         raise InvalidParameterError(
             f"cannot sweep {parameter!r}; choose one of {', '.join(SWEEP_PARAMETERS)}"
         )
+    if not isinstance(setting, OneStep):
+        raise InvalidParameterError(f"setting must be a OneStep, got {type(setting).__name__}")
+    if isinstance(values, (str, bytes, dict)) or not hasattr(values, "__iter__"):
+        raise InvalidParameterError(f"values must be a sequence of {parameter} values, got {values!r}")
     out = []
     k_prev: float | None = None
     for v in values:

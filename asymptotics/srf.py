@@ -156,6 +156,8 @@ def srf_parameters(setting: GiantStep, formula: str = "corrected") -> SRFParamet
     >>> round(srf_parameters(relu).c, 3), round(srf_parameters(relu, formula="code").c, 3)  # §1.4: 0.741, 1.197
     (0.741, 1.197)
     """
+    if not isinstance(setting, GiantStep):
+        raise InvalidParameterError(f"setting must be a GiantStep, got {type(setting).__name__}")
     if not (isinstance(formula, str) and formula in _FORMULAS):
         raise InvalidParameterError(f"formula must be one of {_FORMULAS}, got {formula!r}")
     if setting.alpha0 == 0:
@@ -775,6 +777,7 @@ def _solve(setting: GiantStep, model: _Model, srf: SRFParameters, *, solver, met
             raise ConvergenceError(f"sRF order parameters for {setting.to_dict()}: {msg}", res)
         return res
 
+    fp = None
     try:
         if solver == "reduced":
             x0 = np.asarray(initial, dtype=float)[2:4] if initial is not None else model.v_map(np.zeros(2))
@@ -801,7 +804,7 @@ def _solve(setting: GiantStep, model: _Model, srf: SRFParameters, *, solver, met
         full_res = float(np.max(np.abs(model.full_map(x) - x)))
         test, train = model.errors(op)
     except (FloatingPointError, OverflowError, ZeroDivisionError, np.linalg.LinAlgError) as exc:
-        return fail(f"{type(exc).__name__}: {exc}")
+        return fail(f"{type(exc).__name__}: {exc}", fp)
     values = np.concatenate([x, [test, train]])
     if not np.all(np.isfinite(values)):
         return fail("non-finite order parameters or errors", fp, op)
@@ -887,6 +890,8 @@ def srf_risk(
     """
     if not (isinstance(solver, str) and solver in _SOLVERS):
         raise InvalidParameterError(f"solver must be one of {_SOLVERS}, got {solver!r}")
+    if not isinstance(setting, GiantStep):
+        raise InvalidParameterError(f"setting must be a GiantStep, got {type(setting).__name__}")
     p = srf_parameters(setting, formula) if srf is None else _as_srf(srf)
     sp = _resolve_spectrum(setting, backend, spectrum, d, rng, average_spike, W0)
     model = _model(setting, p, sp, nodes)
@@ -915,6 +920,10 @@ def srf_curve(
         raise InvalidParameterError(f"cannot sweep {parameter!r}; choose one of {', '.join(SWEEP_PARAMETERS)}")
     if options.get("srf") is not None and parameter in ("alpha0", "eta_tilde"):
         raise InvalidParameterError(f"sweeping {parameter} has no effect when srf is given explicitly")
+    if not isinstance(setting, GiantStep):
+        raise InvalidParameterError(f"setting must be a GiantStep, got {type(setting).__name__}")
+    if isinstance(values, (str, bytes, dict)) or not hasattr(values, "__iter__"):
+        raise InvalidParameterError(f"values must be a sequence of {parameter} values, got {values!r}")
     raise_on_failure = options.pop("raise_on_failure", True)
     initial = options.pop("initial", None)
     if parameter != "width_ratio" and options.get("spectrum") is None:
@@ -953,6 +962,8 @@ def optimal_ridge(
     >>> opt.test_error <= srf_risk(opt.risk.setting.replace(lam=0.01)).test_error
     True
     """
+    if not isinstance(setting, GiantStep):
+        raise InvalidParameterError(f"setting must be a GiantStep, got {type(setting).__name__}")
     try:
         lo_raw, hi_raw = lam_range
     except (TypeError, ValueError):

@@ -155,7 +155,7 @@ def _entry_points() -> dict:
     E["spike"] = (onestep_kw, lambda kw: A.spike(_onestep(kw)))
     E["one_step_curve"] = (
         st.fixed_dictionaries({"s": onestep_kw, "parameter": choice(list(A.onestep.SWEEP_PARAMETERS)),
-                               "values": st.lists(num(0.0, 5), min_size=0, max_size=3)}),
+                               "values": _weighted(st.lists(num(0.0, 5), min_size=0, max_size=3), st.sampled_from(WEIRD))}),
         lambda kw: A.one_step_curve(_onestep(kw["s"]), kw["parameter"], kw["values"]))
     E["one_step_risk_on_weights"] = (
         st.fixed_dictionaries({"s": onestep_kw, "W": small_array((6, 5)), "beta": small_array((6,)),
@@ -175,6 +175,20 @@ def _entry_points() -> dict:
                                "method": choice(["auto", "quadrature", "symbolic"])}),
         lambda kw: A.hermite_coefficients(kw["f"], kw["order"], kw["digits"], kw["method"]))
 
+    # a setting-taking function given something that is not a setting
+    setting_takers = {"one_step_risk": A.one_step_risk, "rf_risk": A.rf_risk, "spike": A.spike,
+                      "srf_parameters": A.srf_parameters, "srf_risk": A.srf_risk, "optimal_ridge": A.optimal_ridge,
+                      "krr_risk": A.krr_risk, "simulate_one_step": lambda s: simulate.simulate_one_step(s, 4, 1),
+                      "simulate_giant_step": lambda s: giant_step.simulate_giant_step(s, 4, 1),
+                      "simulate_krr": lambda s: kernel_sim.simulate_krr(s, 1, 5),
+                      "one_step_curve": lambda s: A.one_step_curve(s, "eta", [1.0]),
+                      "srf_curve": lambda s: A.srf_curve(s, "alpha", [1.0])}
+    E["not_a_setting"] = (
+        st.fixed_dictionaries({"fn": st.sampled_from(sorted(setting_takers)),
+                               "s": st.sampled_from(WEIRD + [A.OneStep("tanh", "tanh", 1, 1, 0.1),
+                                                             A.GiantStep("tanh", "tanh", 1, 1, 1)])}),
+        lambda kw: setting_takers[kw["fn"]](kw["s"]))
+
     E["GiantStep"] = (giant_kw, _giant)
     E["srf_parameters"] = (
         st.fixed_dictionaries({"s": giant_kw, "formula": choice(["corrected", "code"])}),
@@ -190,7 +204,7 @@ def _entry_points() -> dict:
         lambda kw: A.srf_risk(_giant(kw.pop("s")), **kw))
     E["srf_curve"] = (
         st.fixed_dictionaries({"s": giant_kw, "parameter": choice(list(A.srf.SWEEP_PARAMETERS)),
-                               "values": st.lists(num(0.0, 4), min_size=0, max_size=3),
+                               "values": _weighted(st.lists(num(0.0, 4), min_size=0, max_size=3), st.sampled_from(WEIRD)),
                                "raise_on_failure": st.booleans(), "nodes": integer(2, 41)}),
         lambda kw: A.srf_curve(_giant(kw["s"]), kw["parameter"], kw["values"],
                                raise_on_failure=kw["raise_on_failure"], nodes=kw["nodes"]))
