@@ -59,7 +59,7 @@ from asymptotics.activations import Activation
 from asymptotics.errors import InvalidParameterError
 from asymptotics.limits import array_bytes, check_memory, ridge_fit_bytes
 from asymptotics.settings import RATIO_RANGE, GiantStep, check_positive, check_range
-from asymptotics.srf import SRFParameters, srf_parameters
+from asymptotics.srf import SRFParameters, _as_srf, srf_parameters
 
 from .data import (
     check_n_test,
@@ -246,7 +246,7 @@ class SpikedFeatures:
 
 def sample_srf(srf, p: int, d: int, rng) -> SpikedFeatures:
     """Sample the sRF of spec §1.4 for given (r, c, γ): draw order W0 (unit rows), v, ζ."""
-    srf = srf if isinstance(srf, SRFParameters) else SRFParameters(*srf)
+    srf = _as_srf(srf)
     p = check_int("p", p, 1, "the width")
     d = check_int("d", d, 2, "the input dimension")
     check_memory(f"sample_srf at p={p}, d={d}", array_bytes((p, d), (p, d), (p, d)))
@@ -312,10 +312,7 @@ def model_for_seed(setting: GiantStep, d: int, seed: int, model: str = "network"
         if srf is not None:
             raise InvalidParameterError("srf parameters are only used with model='srf'")
         return sample_giant_step(setting, d, rng, chunk_size)
-    if srf is None:
-        srf = srf_parameters(setting)
-    elif isinstance(srf, dict):
-        srf = SRFParameters(srf["r"], srf["c"], srf["gamma"])
+    srf = srf_parameters(setting) if srf is None else _as_srf(srf)
     p, _ = giant_step_sizes(setting, d)
     return sample_srf(srf, p, d, rng)
 
@@ -332,7 +329,8 @@ def readout_curve(
     """
     p, d = W.shape
     student, teacher = setting.student, setting.teacher
-    sizes = [readout_size(a, d) for a in alphas]
+    sizes = [readout_size(a, d) for a in _check_alphas(setting, alphas, d)]
+    check_memory(f"readout_curve at p={p}, d={d}, n_max={max(sizes)}", array_bytes((max(sizes), d)) + ridge_fit_bytes(max(sizes), p))
     n_max = max(sizes)
     X = gaussian_inputs(n_max, d, rngs["readout"])
     y = teacher_labels(X, beta, teacher)
@@ -522,9 +520,7 @@ def simulate_giant_step(
         chunk_size = check_int("chunk_size", chunk_size, 1, "rows evaluated at once")
     _check_giant_memory(setting, d, alphas, n_test, chunk_size)
     if model == "srf":
-        srf = srf_parameters(setting) if srf is None else (
-            SRFParameters(srf["r"], srf["c"], srf["gamma"]) if isinstance(srf, dict)
-            else srf if isinstance(srf, SRFParameters) else SRFParameters(*srf))
+        srf = srf_parameters(setting) if srf is None else _as_srf(srf)
     elif srf is not None:
         raise InvalidParameterError("srf parameters are only used with model='srf'")
     ck = checkpoint if isinstance(checkpoint, Checkpoint) or checkpoint is None else Checkpoint(
@@ -602,8 +598,13 @@ def ablate_network(setting: GiantStep, d: int, seeds, alphas: Sequence[float], n
                    checkpoint: "Checkpoint | None" = None) -> dict:
     """Paired test errors of the :data:`ABLATIONS` first layers: {name: {α: (mean, SEM, paired diff
     to the network mean, its SEM)}} over the seeds (each seed: same readout data and test points)."""
+    if not isinstance(setting, GiantStep):
+        raise InvalidParameterError(f"setting must be a GiantStep, got {type(setting).__name__}")
+    d = check_int("d", d, 2, "the input dimension")
     seeds = normalize_seeds(seeds)
-    alphas = tuple(float(a) for a in alphas)
+    n_test = check_n_test(n_test)
+    alphas = _check_alphas(setting, alphas, d)
+    _check_giant_memory(setting, d, alphas, n_test, None)
     per = {k: [] for k in ABLATIONS}
     for seed in seeds:
         def compute():
