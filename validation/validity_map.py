@@ -83,6 +83,9 @@ def main(argv=None) -> int:
     ap.add_argument("--d", default="512,1024")
     ap.add_argument("--seeds", type=int, default=4)
     ap.add_argument("--students", default="tanh,relu")
+    ap.add_argument("--alpha0", default=",".join(f"{x:g}" for x in ALPHA0S))
+    ap.add_argument("--eta-tilde", default=",".join(f"{x:g}" for x in ETA_TILDES))
+    ap.add_argument("--tag", default="", help="suffix of the output file names")
     ap.add_argument("--out", default=None)
     args = ap.parse_args(argv)
     ck = None
@@ -90,18 +93,20 @@ def main(argv=None) -> int:
         Path(args.out).mkdir(parents=True, exist_ok=True)
         ck = Checkpoint(Path(args.out) / "checkpoint_validity.json", {"kind": "validity_map"})
     t0 = time.perf_counter()
+    a0s = tuple(float(x) for x in args.alpha0.split(","))
+    ets = tuple(float(x) for x in args.eta_tilde.split(","))
     rows = validity_map(args.students.split(","), ds=[int(x) for x in args.d.split(",")], seeds=args.seeds,
-                        checkpoint=ck, progress=True)
+                        alpha0s=a0s, eta_tildes=ets, checkpoint=ck, progress=True)
     md = _md(rows)
     print(md)
     if args.out:
         out = Path(args.out)
         cmd = "OPENBLAS_NUM_THREADS=1 nice -n 5 python3 -m validation.validity_map " + " ".join(argv or sys.argv[1:])
-        (out / "validity_map.json").write_text(json.dumps({"config": {
-            "command": cmd, "alpha0": list(ALPHA0S), "eta_tilde": list(ETA_TILDES), "alpha": list(ALPHAS),
+        (out / f"validity_map{args.tag}.json").write_text(json.dumps({"config": {
+            "command": cmd, "alpha0": list(a0s), "eta_tilde": list(ets), "alpha": list(ALPHAS),
             "lam": 0.01, "teacher": "tanh", "width_ratio": 1.0, "seeds": args.seeds,
             "wall_seconds": time.perf_counter() - t0}, "rows": rows}, indent=1))
-        (out / "validity_map.md").write_text("# Validity map of the sRF for the giant-step network\n\n"
+        (out / f"validity_map{args.tag}.md").write_text("# Validity map of the sRF for the giant-step network\n\n"
                                              f"Command: `{cmd}`\n" + md + "\n")
     return 0
 
