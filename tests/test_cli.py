@@ -221,3 +221,20 @@ def test_compare_giant_step_states_dropped_seeds(capsys, tmp_path, monkeypatch):
     assert "Note: the 'finite-d theory on W0' column" in (tmp_path / "compare_giant_step_srf.md").read_text()
     (row,) = csv.DictReader(io.StringIO((tmp_path / "compare_giant_step_srf.csv").read_text()))
     assert row["instance_seeds_dropped"] == "1"
+
+
+def test_interrupt_exit_130_one_line(capsys, monkeypatch):
+    import validation.cli as cli
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "one_step_risk", interrupted)
+    code, out, err = run(capsys, "risk", "one-step")
+    assert code == 130 and out == "" and err == "asym: interrupted\n"
+
+
+def test_help_epilog_states_exit_status(capsys):
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert "exit status:" in out and "did not converge" in out and "130" in out

@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from asymptotics.errors import AsymptoticsError
-from asymptotics.hermite import DEFAULT_TIME_BUDGET, hermite_coefficients, hermite_constants, hermite_norm2
+from asymptotics.hermite import hermite_coefficients, hermite_constants, hermite_norm2
 from asymptotics.onestep import large_step_limit, one_step_curve, one_step_risk
 from asymptotics.settings import OneStep
 
@@ -315,8 +315,14 @@ class Outcome:
     warnings: list = field(default_factory=list)
 
 
-def _srf_problem(label: str, r) -> str:
+def _problem(label: str, r) -> str:
     return f"{label} (residual {_fmt(getattr(r, 'residual', None))}, nit {getattr(r, 'nit', 'n/a')})"
+
+
+def _not_converged(results, name: "str | None", values) -> list[str]:
+    """One description per result whose ``converged`` attribute is False (any command's results)."""
+    return [_problem(f"{_opt(name)} {values[i]:g}" if name else "the setting", r)
+            for i, r in enumerate(results) if getattr(r, "converged", True) is False]
 
 
 def _write_json(path: Path, obj) -> Path:
@@ -350,8 +356,7 @@ def _finish(out: Outcome, as_json: bool) -> int:
 # commands
 
 def _cmd_hermite(args) -> Outcome:
-    res = hermite_coefficients(args.function, args.order, digits=args.digits,
-                               time_budget=args.time_budget)
+    res = hermite_coefficients(args.function, args.order, digits=args.digits)
     out = res.to_dict()
     if args.digits is None:
         c = hermite_constants(args.function)
@@ -377,15 +382,16 @@ def _cmd_risk_one_step(args) -> Outcome:
             f"{r.lower_bound:8.5f} {r.alignment:7.4f} {r.effective_ridge:9.3e}  "
             f"psi1={s.psi1:g} psi2={s.psi2:g} lam={s.lam:g} eta={s.eta:g} noise={s.noise:g}"
         )
-    return Outcome(dicts if name else dicts[0], "\n".join(lines), points=len(dicts))
+    return Outcome(dicts if name else dicts[0], "\n".join(lines), points=len(dicts),
+                   not_converged=_not_converged(results, name, vals))
 
 
 def _cmd_risk_large_step(args) -> Outcome:
     lim = large_step_limit(args.student, args.teacher)
-    return Outcome(lim.to_dict(),
-                   f"tau* = {lim.tau_star:.6g} at kappa* = {lim.kappa_star:.6g} "
-                   f"({'attained' if lim.attained else 'not attained: infimum at the edge of the range'}); "
-                   f"kernel lower bound ||P>1 f*||^2 = {lim.lower_bound:.6g}")
+    text = (f"tau* = {lim.tau_star:.6g} at kappa* = {lim.kappa_star:.6g} "
+            f"({'attained' if lim.attained else 'not attained: infimum at the edge of the range'}); "
+            f"kernel lower bound ||P>1 f*||^2 = {lim.lower_bound:.6g}")
+    return Outcome(lim.to_dict(), text, not_converged=_not_converged([lim], None, []))
 
 
 def _cmd_risk_krr(args) -> Outcome:
@@ -400,7 +406,8 @@ def _cmd_risk_krr(args) -> Outcome:
     for n, r in zip(ns, results):
         lines.append(f"{n:10.4g} {math.log(n) / math.log(args.d):11.3f} {r.test_error:9.5f} "
                      f"{r.train_error:9.5f} {r.staircase:9.5f}")
-    return Outcome(dicts if len(ns) > 1 else dicts[0], "\n".join(lines), points=len(ns))
+    return Outcome(dicts if len(ns) > 1 else dicts[0], "\n".join(lines), points=len(ns),
+                   not_converged=_not_converged(results, "n" if len(ns) > 1 else None, ns))
 
 
 def _cmd_risk_giant_step(args) -> Outcome:
@@ -418,13 +425,8 @@ def _cmd_risk_giant_step(args) -> Outcome:
         results = srf_curve(base, name, vals, raise_on_failure=False, **opts)
     else:
         results = (srf_risk(base, raise_on_failure=False, **opts),)
-    dicts, problems = [], []
-    for i, r in enumerate(results):
-        dct = r.to_dict()
-        dct["residual"] = r.residual
-        dicts.append(dct)
-        if not r.converged:
-            problems.append(_srf_problem(f"{_opt(name)} {vals[i]:g}" if name else "the setting", r))
+    dicts = [{**r.to_dict(), "residual": r.residual} for r in results]
+    problems = _not_converged(results, name, vals)
     lines = [f"{'test':>9} {'train':>9} {'r':>7} {'c':>7} {'gamma':>7} conv  setting"]
     for r in results:
         s = r.setting
@@ -723,8 +725,6 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--order", type=_int("--order", 0), default=6)
     h.add_argument("--digits", type=_int("--digits", 1), default=None,
                    help="exact / high-precision route, decimal strings")
-    h.add_argument("--time-budget", type=float, default=DEFAULT_TIME_BUDGET,
-                   help="seconds for the symbolic route (0 skips it)")
     h.add_argument("--json", action="store_true")
     h.set_defaults(func=_cmd_hermite)
 
