@@ -109,7 +109,10 @@ def array_bytes(*shapes: Iterable[float], itemsize: int = 8) -> float:
     for shape in shapes:
         n = 1.0
         for k in shape:
-            n *= float(k)
+            try:
+                n *= float(k)
+            except OverflowError:  # an int beyond the float range
+                n = math.inf
         total += n
     return total * itemsize
 
@@ -142,5 +145,13 @@ def check_memory(what: str, nbytes: float, limit: int | None = None) -> int:
 def ridge_fit_bytes(n: float, p: float) -> float:
     """Peak bytes of a ridge fit on an n×p feature matrix: Φ, its Gram matrix and an SVD fallback
     (a copy of Φ and min(n, p)² factors)."""
-    k = min(float(n), float(p))
-    return array_bytes((n, p), (n, p), (k, k), (k, k), (max(float(n), float(p)), 4))
+    n, p = _safe_float(n), _safe_float(p)
+    k = min(n, p)
+    return array_bytes((n, p), (n, p), (k, k), (k, k), (max(n, p), 4))
+
+
+def _safe_float(x) -> float:
+    try:
+        return float(x)
+    except OverflowError:
+        return math.inf
