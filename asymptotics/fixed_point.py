@@ -98,6 +98,10 @@ class FixedPointResult:
         }
 
 
+#: Largest iteration cap of one solve (a guard against a runaway loop; the package's solves take < 2000).
+MAX_ITER = 100_000
+
+
 class _NonFinite(Exception):
     """The map returned a non-finite or overflowing value (internal signal)."""
 
@@ -371,6 +375,8 @@ def solve_fixed_point(
     method = method.lower()
     tol = check_positive("tol", tol, "the relative convergence tolerance")
     maxiter = check_int("maxiter", maxiter, 1, "the iteration cap")
+    if maxiter > MAX_ITER:
+        raise InvalidParameterError(f"maxiter must be <= {MAX_ITER} (the iteration cap), got {maxiter}")
     damping = check_finite("damping", damping, "the weight on the old value")
     if not (0.0 <= damping < 1.0):
         raise InvalidParameterError(f"damping must lie in [0, 1) (weight on the old value), got {damping!r}")

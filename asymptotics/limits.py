@@ -135,9 +135,9 @@ def check_memory(what: str, nbytes: float, limit: int | None = None) -> int:
     lim = memory_limit() if limit is None else int(limit)
     est = float(nbytes)
     if not (est <= lim):  # also catches nan / inf estimates
+        need = f"about {format_bytes(est)}" if math.isfinite(est) else "an unbounded amount"
         raise ResourceError(
-            f"{what} needs about {format_bytes(est) if math.isfinite(est) else 'unbounded'} of memory, over the "
-            f"limit of {format_bytes(lim)} (set {ENV_VAR} to change it)"
+            f"{what} needs {need} of memory, over the limit of {format_bytes(lim)} (set {ENV_VAR} to change it)"
         )
     return int(est)
 
