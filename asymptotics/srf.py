@@ -973,8 +973,8 @@ def optimal_ridge(
     xtol = check_range("xtol", xtol, 1e-12, 10.0, "the tolerance in log10(lam)")
     if not lo < hi:
         raise InvalidParameterError(f"lam_range must be increasing, got {lam_range!r}")
-    if isinstance(grid, bool) or not isinstance(grid, (int, np.integer)) or grid < 3:
-        raise InvalidParameterError(f"grid must be an integer >= 3, got {grid!r}")
+    if isinstance(grid, bool) or not isinstance(grid, (int, np.integer)) or not 3 <= grid <= 1000:
+        raise InvalidParameterError(f"grid must be an integer in [3, 1000], got {grid!r}")
     if options.get("spectrum") is None:
         options["spectrum"] = _resolve_spectrum(
             setting, options.pop("backend", "asymptotic"), None, options.pop("d", None), options.pop("rng", None),
