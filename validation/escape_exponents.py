@@ -58,7 +58,7 @@ from .simulate import normalize_seeds
 from .store import Checkpoint, package_versions, write_figure
 
 __all__ = ["TARGETS", "escape_target", "Crossing", "first_crossing", "tabulated_kernel", "krr_sim_error", "network_error",
-           "ExponentFit", "fit_exponent", "EscapeExponentsData", "escape_exponents_data",
+           "NotComputed", "ExponentFit", "fit_exponent", "EscapeExponentsData", "escape_exponents_data",
            "write_escape_exponents_figure", "main"]
 
 #: name -> (dense {k: F²}, sparse {k: F²}, leading degree ℓ of the kernel transition)
@@ -356,27 +356,44 @@ def _kernel_rows(methods, targets, eps_list, ds, activation, lam):
     return rows, large
 
 
-def _seeded_rows(meth, tgt, eps_list, ds, seeds, err_of, n_start_of, ratio, n_max, progress):
-    """Per-seed first crossings over d (warm-started), for each ε (evaluations shared through err_of)."""
+class NotComputed(LookupError):
+    """An evaluation is missing from the checkpoint in assemble-only mode."""
+
+
+def _seeded_rows(meth, tgt, eps_list, ds, seeds, err_of, n_start_of, ratio, n_max, progress, eps_max_d=None):
+    """Per-seed first crossings over d (warm-started), for each ε (evaluations shared through err_of);
+    ``eps_max_d`` {ε: largest d} skips the costly (d, ε) pairs; a seed whose evaluations are missing
+    (:class:`NotComputed`, assemble-only mode) is left out of that (d, ε) and of its later warm starts."""
     rows = []
     prev = {}
     for d in ds:
         for eps in eps_list:
+            if eps_max_d and d > eps_max_d.get(eps, math.inf):
+                continue
             per = []
             for sd in seeds:
+                if (eps, sd, "stop") in prev:
+                    continue
                 if (eps, sd) in prev:
                     dp, ns = prev[(eps, sd)]
                     start = ns * (d / dp) ** WARM_EXPONENT
                 else:
                     start = n_start_of(d, eps)
                 t0 = time.perf_counter()
-                c = first_crossing(lambda n: err_of(d, n, sd), eps, start, ratio=ratio, n_max=n_max)
+                try:
+                    c = first_crossing(lambda n: err_of(d, n, sd), eps, start, ratio=ratio, n_max=n_max)
+                except NotComputed:
+                    prev.pop((eps, sd), None)
+                    prev[(eps, sd, "stop")] = True
+                    continue
                 if progress:
                     print(f"{meth} {tgt} eps={eps:g} d={d} seed={sd}: n* = {c.n_star:.0f} "
                           f"[{c.lo}, {c.hi}] ({time.perf_counter() - t0:.0f}s)", flush=True)
                 per.append(c.n_star)
                 if c.reached:
                     prev[(eps, sd)] = (d, c.n_star)
+            if not per:
+                continue
             fin = [x for x in per if math.isfinite(x)]
             g = _gmean_ci(fin) if len(fin) == len(per) else (math.inf, math.inf, math.inf)
             rows.append((meth, tgt, eps, d, g[0], g[1], g[2], len(per), len(fin), tuple(per)))
@@ -386,13 +403,16 @@ def _seeded_rows(meth, tgt, eps_list, ds, seeds, err_of, n_start_of, ratio, n_ma
 def escape_exponents_data(quick: bool = False, *, targets=None, eps=(0.5, 0.25), kernel_ds=None, net_ds=None,
                           seeds=None, sim_ds=None, sim_seeds=None, methods=None, activation="tanh(z + 1/2)",
                           krr_lam: float = 1e-3, cfg: TrainConfig | None = None, n_test: int = 2000,
-                          ratio: float = 1.25, net_n_max: int = 40000, checkpoint=None,
-                          progress: bool = False) -> EscapeExponentsData:
+                          ratio: float = 1.25, net_n_max: int = 40000, net_eps_max_d=None, checkpoint=None,
+                          assemble_only: bool = False, progress: bool = False) -> EscapeExponentsData:
     """n*(d, ε) of every method, the fitted exponents, and the simulation check of the kernel side.
 
     Full run (defaults): kernels (deterministic equivalent) at d = 8 … 256; the exact-kernel KRR check
     at d = 8, 12, 16 (10 seeds); QuadNTK and the regularized network at d = 8 … 48 (sparse cubic) / 8 … 32 (the other targets),
     2 seeds, m = 512.
+    ``net_eps_max_d`` {ε: largest d} limits the networks' costliest runs (full run: ε = 0.25 up to d = 32).
+    ``assemble_only``: use the checkpoint's records only (seeds / d whose bisection needs a missing
+    evaluation are left out and the rows say how many seeds were used).
     ``quick``: the CI size (d ≤ 16 for the networks, m = 64, one seed; ≈ 20 s).
     """
     if quick:
@@ -419,6 +439,7 @@ def escape_exponents_data(quick: bool = False, *, targets=None, eps=(0.5, 0.25),
                                  val_fraction=0.2, patience=10, eval_every=10)
         n_test = min(n_test, 1000)
         methods = methods or ("ntk_de", "rf_de", "ntk_sim", "quadntk", "network")
+        net_eps_max_d = {0.25: 32} if net_eps_max_d is None else net_eps_max_d
     eps = tuple(float(e) for e in eps)
     net_ds = {t: tuple(net_ds[t] if isinstance(net_ds, dict) else net_ds) for t in targets}
     seeds = {t: normalize_seeds(seeds[t] if isinstance(seeds, dict) else seeds) for t in targets}
@@ -429,7 +450,8 @@ def escape_exponents_data(quick: bool = False, *, targets=None, eps=(0.5, 0.25),
               "sim_seeds": list(sim_seeds), "methods": list(methods), "activation": activation, "krr_lam": krr_lam,
               "train": cfg.to_dict(), "n_unlabeled_rule": "max(n_unlabeled, 2 * (1 + d + d(d+1)/2))",
               "n_test": n_test, "bisection_ratio": ratio, "warm_exponent": WARM_EXPONENT, "net_n_max": net_n_max,
-              "target_seed": TARGET_SEED, "versions": package_versions()}
+              "net_eps_max_d": {f"{k:g}": v for k, v in (net_eps_max_d or {}).items()},
+              "target_seed": TARGET_SEED, "assemble_only": bool(assemble_only), "versions": package_versions()}
     # records depend on (method, target, d, n, seed) and on these settings only
     ck = Checkpoint(checkpoint, {k: config[k] for k in ("activation", "krr_lam", "train", "n_test", "target_seed",
                                                         "n_unlabeled_rule")})
@@ -439,6 +461,11 @@ def escape_exponents_data(quick: bool = False, *, targets=None, eps=(0.5, 0.25),
     rows += krows
     de = {(r[0], r[1], r[2], r[3]): r[4] for r in krows}
     tcache: dict = {}
+
+    def cached(key, compute):
+        if assemble_only and key not in ck:
+            raise NotComputed(key)
+        return ck.get_or_compute(key, compute)
 
     def target_of(tgt, d):
         if (tgt, d) not in tcache:
@@ -454,7 +481,7 @@ def escape_exponents_data(quick: bool = False, *, targets=None, eps=(0.5, 0.25),
     for tgt in targets:
         if "ntk_sim" in methods:
             def err(d, n, sd, tgt=tgt):
-                return ck.get_or_compute(f"ntk_sim|{tgt}|d={d}|n={n}|seed={sd}",
+                return cached(f"ntk_sim|{tgt}|d={d}|n={n}|seed={sd}",
                                          lambda: krr_sim_error("ntk", activation, target_of(tgt, d), n, sd,
                                                                lam=krr_lam, n_test=n_test))
             rows += _seeded_rows("ntk_sim", tgt, eps, sim_ds[tgt], sim_seeds, err, start_of(tgt), 1.02, 10**5, progress)
@@ -463,11 +490,11 @@ def escape_exponents_data(quick: bool = False, *, targets=None, eps=(0.5, 0.25),
                 continue
 
             def err(d, n, sd, tgt=tgt, meth=meth):
-                return ck.get_or_compute(f"{meth}|{tgt}|d={d}|n={n}|seed={sd}",
+                return cached(f"{meth}|{tgt}|d={d}|n={n}|seed={sd}",
                                          lambda: network_error(meth, target_of(tgt, d), n, sd, cfg,
                                                                activation=activation, n_test=n_test))["test"]
             rows += _seeded_rows(meth, tgt, eps, net_ds[tgt], seeds[tgt], err, start_of(tgt), ratio, net_n_max,
-                                 progress)
+                                 progress, net_eps_max_d)
     fits = {}
     for meth, tgt, e in {(r[0], r[1], r[2]) for r in rows}:
         rng_ds = net_ds[tgt] if meth in ("quadntk", "network", "ntk_de", "rf_de") else sim_ds[tgt]
@@ -488,7 +515,7 @@ def write_escape_exponents_figure(data: EscapeExponentsData, out_dir="results/ke
     import matplotlib.pyplot as plt
 
     targets, eps_list = data.config["targets"], data.config["eps"]
-    fig, axes = plt.subplots(len(eps_list), len(targets), figsize=(4.6 * len(targets), 3.8 * len(eps_list)),
+    fig, axes = plt.subplots(len(eps_list), len(targets), figsize=(max(7.0, 4.6 * len(targets)), 3.8 * len(eps_list) + 0.4),
                              squeeze=False)
     style = {"ntk_de": ("C0", "-", ""), "rf_de": ("C7", "--", ""), "ntk_sim": ("C0", "", "s"),
              "quadntk": ("C1", "-", "o"), "network": ("C2", "-", "^")}
@@ -507,18 +534,21 @@ def write_escape_exponents_figure(data: EscapeExponentsData, out_dir="results/ke
                 yerr = np.array([[r[4] - r[5] for r in pts], [r[6] - r[4] for r in pts]])
                 ax.errorbar(d, y, yerr=yerr, color=c, ls=ls or "none", marker=mk or None, ms=4, lw=1.2, label=lab)
             ell = TARGETS[tgt][2]
-            dd = np.geomspace(8, max(data.config["kernel_ds"]), 50)
-            ax.plot(dd, [harmonic_dimension(int(round(x)), ell) for x in dd], color="0.6", lw=0.6, ls=":",
-                    label=f"B(d, {ell}) (kernel exponent {ell})")
+            ref = [r for r in data.series("ntk_de", tgt, e) if math.isfinite(r[4])]
+            if ref:   # B(d, ℓ) scaled through the NTK's n* at the largest d: the kernel exponent ℓ
+                dd = np.unique(np.round(np.geomspace(8, ref[-1][3], 40)).astype(int))
+                scale = ref[-1][4] / harmonic_dimension(ref[-1][3], ell)
+                ax.plot(dd, [scale * harmonic_dimension(int(x), ell) for x in dd], color="0.5", lw=0.8, ls=":",
+                        label=f"∝ B(d, {ell}) ≈ d^{ell}/{math.factorial(ell)} (kernel, d → ∞)")
             ax.set_xscale("log")
             ax.set_yscale("log")
             ax.set_xlabel("d")
             ax.set_ylabel(f"n*(d, ε = {e:g})")
             ax.set_title(f"{TARGET_LABELS[tgt]}, ε = {e:g}", fontsize=9)
             ax.legend(fontsize=6)
-    fig.suptitle(f"Samples to reach test error ε vs d (σ = {data.config['activation']}; networks m = "
-                 f"{data.config['train']['m']}, seeds per target "
-                 f"{', '.join(str(len(v)) for v in data.config['seeds'].values())}; 95 % intervals)", fontsize=9)
+    fig.suptitle(f"n*(d, ε) = samples to reach test error ε; σ = {data.config['activation']}\nnetworks: m = "
+                 f"{data.config['train']['m']}, seeds {', '.join(str(len(v)) for v in data.config['seeds'].values())}"
+                 f" per target, 95 % t-intervals; a = OLS slope ± SE over the networks' d", fontsize=8)
     fig.tight_layout()
     cfg = dict(data.config) | {"fits": data.fits, "large_d_fits": data.extra.get("large_d_fits", {})}
     return write_figure(fig, Path(out_dir), stem, data.to_csv(), cfg, data.to_markdown())
@@ -533,14 +563,17 @@ def main(argv=None) -> int:
     ap.add_argument("--methods", nargs="+", choices=list(METHOD_LABELS))
     ap.add_argument("--net-ds", nargs="+", type=int)
     ap.add_argument("--no-figure", action="store_true", help="compute (fill the checkpoint) without writing the figure")
-    ap.add_argument("--seeds", type=int)
+    ap.add_argument("--seeds", type=int, help="seeds 0..K-1")
+    ap.add_argument("--seed-list", nargs="+", type=int, help="explicit seeds (instead of --seeds)")
+    ap.add_argument("--assemble-only", action="store_true", help="use the checkpoint's records only")
     ap.add_argument("--ratio", type=float, default=1.25, help="bisection stops at hi/lo <= ratio")
     ap.add_argument("--checkpoint", default=None, help="resumable record file (default: <out>/escape_exponents.ckpt.json)")
     args = ap.parse_args(argv)
     try:
         ck = args.checkpoint or (None if args.quick else str(Path(args.out) / "escape_exponents.ckpt.json"))
         data = escape_exponents_data(args.quick, targets=args.targets, methods=args.methods, net_ds=args.net_ds,
-                                     seeds=args.seeds, checkpoint=ck, progress=True, ratio=args.ratio)
+                                     seeds=args.seed_list or args.seeds, checkpoint=ck, progress=True,
+                                     ratio=args.ratio, assemble_only=args.assemble_only)
         paths = {} if args.no_figure else write_escape_exponents_figure(data, args.out)
     except InvalidParameterError as exc:
         print(f"escape_exponents: error: {exc}", file=sys.stderr)
