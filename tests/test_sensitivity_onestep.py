@@ -205,6 +205,13 @@ def test_ridgeless_is_minimum_norm_interpolant():
     want = Phi.T @ np.linalg.solve(Phi @ Phi.T, y)
     np.testing.assert_allclose(fit_ridge(Phi, y, 0.0).coef, want, rtol=1e-9)
     np.testing.assert_allclose(factor_ridge(Phi, y).fit(0.0).coef, want, rtol=1e-8)
+    # rank-deficient Φ (repeated columns): λ = 0 is the pseudo-inverse solution; the numerically zero
+    # eigenvalues of ΦᵀΦ must be cut, not inverted
+    Phi2 = np.column_stack([Phi[:, :3], Phi[:, :3], Phi[:, :3]])
+    y2 = rng.standard_normal(6)
+    want2 = np.linalg.pinv(Phi2) @ y2
+    for got in (fit_ridge(Phi2, y2, 0.0).coef, factor_ridge(Phi2, y2).fit(0.0).coef):
+        np.testing.assert_allclose(got, want2, rtol=1e-7, atol=1e-10)
 
 
 # ---------------------------------------------------------------- exact Gaussian test risk
