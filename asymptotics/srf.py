@@ -423,6 +423,8 @@ def _as_rng(rng):
     if isinstance(rng, (np.random.Generator, np.random.RandomState)):
         return rng
     if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        if not 0 <= rng < 2**128:
+            raise InvalidParameterError(f"an int rng seed must lie in [0, 2**128), got {rng!r}")
         return np.random.default_rng(int(rng))
     raise InvalidParameterError(f"rng must be None, an int seed, a numpy Generator or RandomState; got {rng!r}")
 
