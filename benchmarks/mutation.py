@@ -238,8 +238,11 @@ def candidates(module: str, source: str) -> list[Mutant]:
                 new = ast.Call(func=node.func, args=[node.args[1], node.args[0]], keywords=node.keywords)
                 add(node, "swap", ast.unparse(new))
     out.sort(key=lambda m: (m.lineno, m.col, m.op))
-    for i, m in enumerate(out):
-        m.ident = f"{Path(module).stem}:{m.lineno}:{m.col}:{m.op}"
+    seen: dict = {}
+    for m in out:
+        base = f"{Path(module).stem}:{m.lineno}:{m.col}:{m.op}"
+        seen[base] = seen.get(base, 0) + 1
+        m.ident = base if seen[base] == 1 else f"{base}#{seen[base]}"  # nested binops share a start
     return out
 
 
@@ -274,6 +277,18 @@ def copy_repo(dest: Path, name: str = "repo", source: str = "head") -> Path:
     return root
 
 
+#: Set on SIGTERM: queued mutants are skipped and running pytest children are killed.
+STOP = threading.Event()
+RUNNING: set = set()
+
+
+def _terminate(*_):
+    STOP.set()
+    for proc in list(RUNNING):
+        proc.kill()
+    sys.exit(143)
+
+
 #: Tests that already fail on the unmutated copy (e.g. another change in progress): deselected.
 DESELECT: list[str] = []
 
@@ -287,10 +302,19 @@ def run_tests(root: Path, module: str, tests: list[str], timeout: float, first_f
            *(["-x"] if first_fail else []), *[t for t in tests if (root / t).exists()],
            *([module] if doctests else []), *[f"--deselect={t}" for t in DESELECT], "-rf"]
     t0 = time.perf_counter()
+    if STOP.is_set():
+        return "stopped", 0.0, ""
+    proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    RUNNING.add(proc)
     try:
-        p = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
+        stdout, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
         return "timeout", time.perf_counter() - t0, ""
+    finally:
+        RUNNING.discard(proc)
+    p = subprocess.CompletedProcess(cmd, proc.returncode, stdout, "")
     dt = time.perf_counter() - t0
     out = p.stdout.strip().splitlines() or [""]
     tail = out[-1]
@@ -370,7 +394,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     ops = set(args.ops.split(","))
     # SIGTERM → SystemExit: the running pytest child is killed and the temporary copy removed.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGTERM, _terminate)
 
     mutants: list[Mutant] = []
     for mod in args.modules:
@@ -380,8 +404,8 @@ def main(argv=None) -> int:
         rng = random.Random(f"{args.seed}:{mod}")
         if len(cands) > args.max_per_module:
             cands = sorted(rng.sample(cands, args.max_per_module), key=lambda m: (m.lineno, m.col))
-        if args.only is not None:
-            cands = [m for m in cands if m.ident in args.only] or [m for m in candidates(mod, src) if m.ident in args.only]
+        if args.only is not None:  # explicit ids: from all candidates, no sampling
+            cands = [m for m in candidates(mod, src) if m.ident in args.only and m.op in ops]
         mutants += cands
     if args.list:
         for m in mutants:
@@ -419,6 +443,8 @@ def main(argv=None) -> int:
             lock = threading.Lock()
 
             def work(m: Mutant) -> None:
+                if STOP.is_set():
+                    return
                 if not baseline_ok[m.module]:
                     m.status = "baseline-failed"
                     return
