@@ -18,9 +18,10 @@ Grammar accepted
   asinh erf erfc abs Abs sign Heaviside Max Min``.
 
 Limits (so that parsing always returns at once): at most :data:`MAX_LENGTH` characters, nesting
-depth at most :data:`MAX_DEPTH`, constant exponents ``|p| ≤`` :data:`MAX_EXPONENT`, numeric powers
-at most ``10**MAX_LOG10`` in magnitude, integer literals of at most :data:`MAX_INT_DIGITS` digits,
-finite decimal literals.
+depth at most :data:`MAX_DEPTH`, constant exponents ``|p| ≤`` :data:`MAX_EXPONENT` as written and
+≤ :data:`MAX_TOTAL_EXPONENT` once sympy combines them, numeric powers at most ``10**MAX_LOG10`` in
+magnitude, integer literals of at most :data:`MAX_INT_DIGITS` digits, finite decimal literals; z
+may appear in an exponent only as ``E**(...)`` = ``exp(...)``.
 
 Anything else (attribute access, subscripts, strings, lambda, comprehensions, keyword or starred
 arguments, comparisons, unknown names such as ``x``, ``I``, ``oo`` or ``floor``, ...) raises
@@ -56,6 +57,7 @@ __all__ = [
     "MAX_LENGTH",
     "MAX_DEPTH",
     "MAX_EXPONENT",
+    "MAX_TOTAL_EXPONENT",
     "MAX_LOG10",
     "MAX_INT_DIGITS",
 ]
@@ -66,6 +68,8 @@ MAX_LENGTH = 500
 MAX_DEPTH = 40
 #: Largest accepted |p| of a constant exponent in ``x**p``.
 MAX_EXPONENT = 100
+#: Largest |p| of any power x**p of the finished expression (``(z**100)**100`` is z**10000).
+MAX_TOTAL_EXPONENT = 1000
 #: Largest accepted log10 of the magnitude of a numeric power ``a**p`` (both constants).
 MAX_LOG10 = 1000
 #: Longest accepted integer literal (digits).
@@ -261,6 +265,8 @@ class _Builder:
 
     def power(self, base: sympy.Expr, exponent: sympy.Expr, node: ast.AST) -> sympy.Expr:
         seg = ast.get_source_segment(self.text, node) or ""
+        if exponent.has(self.z) and base != sympy.E:
+            raise self.fail(f"z in the exponent of {seg!r} is only allowed as E**(...) or exp(...)")
         if exponent.is_number:
             try:
                 p = abs(complex(sympy.N(exponent, 15)))
@@ -372,6 +378,12 @@ def parse_expression(text: str, symbol: sympy.Symbol | None = None) -> sympy.Exp
         raise ExpressionError(f"unknown activation {_short(text)!r}: cannot be built: {exc}") from None
     if not isinstance(expr, sympy.Expr):
         raise ExpressionError(f"unknown activation {_short(text)!r}: not a scalar expression")
+    for p in expr.atoms(sympy.Pow):
+        if p.exp.is_number and not abs(p.exp) <= MAX_TOTAL_EXPONENT:
+            raise ExpressionError(
+                f"unknown activation {_short(text)!r}: the power {_short(str(p), 40)} exceeds "
+                f"{MAX_TOTAL_EXPONENT} in its exponent once combined"
+            )
     if expr.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
         raise ExpressionError(f"unknown activation {_short(text)!r}: the expression is infinite or undefined ({expr})")
     return expr

@@ -18,13 +18,16 @@ Three routes compute c_k (the one used is reported in ``HermiteCoefficients.meth
     panel edges (:func:`asymptotics.gaussian.gaussian_rule`), all k at once through the stable
     normalized recurrence.  ~1e-15 absolute for the registry, k ≤ 12; used by the numerics.
 ``"exact"``
-    Closed forms, tried in this order: polynomials (direct Hermite projection of the monomials,
-    z^m = Σ_k m!/(k! j! 2^j) He_k with m = k + 2j); piecewise polynomials in z > 0 / z < 0 (relu, abs,
-    sign: half-line Gaussian moments); in a time-limited subprocess, parity (odd / even parts),
-    sums of z^m·exp(a z + b z²) (sin, cos, exp, sinh, ...: Gaussian moments with a shifted mean),
-    Stein's identity E[f He_k] = E[f^{(j)} He_{k−j}] when a derivative f^{(j)} is of that form
-    (erf: j = 1, gelu: j = 2), and finally ``sympy.integrate``.  A symbolic result is accepted only
-    if it is finite, real, free of unevaluated integrals, and agrees with the float path.
+    Closed forms, chosen by a fixed rule on the expression (:func:`symbolic_class`; no clock, no
+    subprocess, so the route never depends on machine load): polynomials (direct Hermite projection
+    of the monomials, z^m = Σ_k m!/(k! j! 2^j) He_k with m = k + 2j); piecewise polynomials in
+    z > 0 / z < 0 (relu, abs, sign: half-line Gaussian moments); for other small expressions, the
+    even / odd parts by expansion (zero parts give exact zeros, polynomial parts exact values), then
+    for parts built from exp, sin, cos, sinh, cosh, erf, erfc and polynomials: sums of
+    z^m·exp(a z + b z²) (Gaussian moments with a shifted mean) and Stein's identity
+    E[h He_i] = E[h' He_{i−1}] for factors h whose derivative is of that form (erf, erfc, gelu).
+    tanh, softplus, sigmoid, silu, log, rational functions ... are left to mpmath.  A symbolic
+    result is accepted only if it is finite, real and agrees with the float path.
 ``"mpmath"``
     Composite Gauss–Legendre at ``digits + 10`` working digits, split at the breakpoints, all k in
     one pass; the error estimate is the difference between two panel refinements.  Used for the
@@ -34,8 +37,6 @@ Three routes compute c_k (the one used is reported in ``HermiteCoefficients.meth
 from __future__ import annotations
 
 import math
-import multiprocessing
-import threading
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -67,13 +68,20 @@ __all__ = [
     "shifted_moments",
     "shifted_coefficients",
     "activation_breakpoints",
-    "DEFAULT_TIME_BUDGET",
+    "symbolic_class",
+    "MAX_ORDER",
+    "MAX_PRECISE_ORDER",
+    "MAX_DIGITS",
 ]
 
-#: Default wall-clock budget (seconds) of the symbolic subprocess in :func:`hermite_coefficients`.
-DEFAULT_TIME_BUDGET = 5.0
 #: Digits used by ``method="exact"`` / ``"mpmath"`` when ``digits`` is not given.
 DEFAULT_DIGITS = 30
+#: Largest Hermite order of the float path (He_k(L)·φ(L) stays in double range; ~0.1 s).
+MAX_ORDER = 400
+#: Largest Hermite order with ``digits`` (exact / mpmath routes; the worst case takes seconds).
+MAX_PRECISE_ORDER = 40
+#: Largest ``digits`` (mpmath working precision digits + 10; the worst case takes seconds).
+MAX_DIGITS = 100
 _GUARD_DIGITS = 10
 _METHODS = ("auto", "exact", "mpmath", "float")
 
@@ -87,7 +95,18 @@ def _check_digits(digits) -> int | None:
         return None
     if isinstance(digits, bool) or not isinstance(digits, (int, np.integer)) or digits < 1:
         raise InvalidParameterError(f"digits must be a positive integer (or None), got {digits!r}")
+    if digits > MAX_DIGITS:
+        raise InvalidParameterError(f"digits must be at most {MAX_DIGITS}, got {digits}")
     return int(digits)
+
+
+def _check_order(order, precise: bool) -> int:
+    order = check_int("order", order, 0, "the highest Hermite degree")
+    limit = MAX_PRECISE_ORDER if precise else MAX_ORDER
+    if order > limit:
+        what = "with digits (exact / mpmath routes)" if precise else "on the float path"
+        raise InvalidParameterError(f"order must be at most {limit} {what}, got {order}")
+    return order
 
 
 
@@ -206,7 +225,12 @@ def _mp_rule_sum(act: Activation, order: int, edges: list, degree: int, dps: int
     # The recurrence he_k = a_k x he_{k-1} - b_k he_{k-2} (a_k = 1/√k, b_k = √((k-1)/k)) and the
     # accumulation run in binary fixed point on Python integers (P fractional bits, P well above
     # the working precision): ~10x faster than mpf arithmetic, with absolute error ~2^-P·|he_k|.
-    P = mpmath.mp.prec + 64
+    # The weight φ(x)·f(x) is tiny where |he_k(x)| is huge (|x| near L), and its fixed-point
+    # rounding 2^-P is multiplied by he_k(x): P carries log2 max|he_k| ≈ k log2(1+L) − ½ log2 k!
+    # extra bits so that this product stays at 2^-(prec+64).
+    L_max = float(max(abs(edges[0]), abs(edges[-1])))
+    growth = order * math.log2(1.0 + L_max) - 0.5 * math.lgamma(order + 1) / math.log(2)
+    P = mpmath.mp.prec + 64 + max(0, int(growth) + 1)
     to_fixed = mpmath.libmp.to_fixed
     one = 1 << P
     a_k = [0] + [to_fixed((1 / mpmath.sqrt(k))._mpf_, P) for k in range(1, order + 1)]
@@ -271,8 +295,32 @@ def _mp_coefficients(act: Activation, order: int, digits: int, power: int = 1) -
 
 # --------------------------------------------------------------------------------------------
 # exact path
+#
+# The symbolic route is chosen by a rule on the expression, never by a clock (the result of a call
+# does not depend on machine load).  :func:`symbolic_class` sorts an expression into
+#   "polynomial"  -> projection of the monomials (always exact);
+#   "half-line"   -> a polynomial on z > 0 and another on z < 0 (relu, abs, sign, ...; always exact);
+#   "closed-form" -> small expressions built from polynomials, exp, sin, cos, sinh, cosh, erf, erfc
+#                    (Gaussian moments with a shifted mean, Stein's identity for erf-type factors);
+#   "numeric"     -> everything else (tanh, softplus, sigmoid, silu, log, rational functions, ...).
+# For "closed-form" and "numeric" the even and odd parts f(±z) are first split by plain expansion
+# (sympy.cancel as well for small rational functions of exp): a vanishing part gives exact zeros,
+# a polynomial part exact values (softplus's odd part z/2 is not detected: no log identities).
+# Whatever is left goes to mpmath.  Every step is a fixed sequence of sympy operations on an
+# expression of bounded size (see the limits below and asymptotics.expressions), so it takes the
+# same route on an idle and on a busy machine.
+
+#: Largest ``sympy.count_ops`` of an expression (or parity part) the closed-form route works on.
+SYMBOLIC_MAX_OPS = 80
+#: Largest integer power of a z-dependent sum/function (other than z itself) in the closed-form
+#: route (bounds the size of the expansions).
+SYMBOLIC_MAX_POWER = 4
+
+_CLOSED_FORM_FUNCTIONS = (sympy.exp, sympy.sin, sympy.cos, sympy.sinh, sympy.cosh, sympy.erf, sympy.erfc)
+_ZP = sympy.Symbol("zp", positive=True)
 
 
+@lru_cache(maxsize=4096)
 def _half_moment(m: int) -> sympy.Expr:
     """E[z^m 1{z > 0}] for z ~ N(0, 1)."""
     if m % 2 == 0:
@@ -281,47 +329,88 @@ def _half_moment(m: int) -> sympy.Expr:
     return sympy.Integer(2) ** j * sympy.factorial(j) / sympy.sqrt(2 * sympy.pi)
 
 
+@lru_cache(maxsize=4096)
 def _full_moment(m: int) -> sympy.Expr:
     return sympy.factorial2(m - 1) if m % 2 == 0 else sympy.Integer(0)
 
 
+@lru_cache(maxsize=1024)
+def _hermite_poly(k: int, var: sympy.Symbol) -> sympy.Poly:
+    return sympy.Poly(sympy.hermite_prob(k, var), var)
+
+
+@lru_cache(maxsize=256)
+def _monomial_coeffs(expr: sympy.Expr, var: sympy.Symbol) -> tuple:
+    """((m, p_m), ...) of a polynomial p(var) = Σ p_m var^m (coefficients may be irrational)."""
+    return tuple((m, c) for (m,), c in sympy.Poly(expr, var, domain="EX").terms())
+
+
 def _project_polynomial(expr: sympy.Expr, var: sympy.Symbol, k: int, moment) -> sympy.Expr:
-    """E[p(z) He_k(z) w(z)] for polynomial p, with monomial moments ``moment(m)``."""
-    prod = sympy.Poly(sympy.expand(expr * sympy.hermite_prob(k, var)), var)
-    return sum((coef * moment(m) for (m,), coef in prod.terms()), sympy.Integer(0))
+    """E[p(z) He_k(z) w(z)] = Σ_m Σ_j p_m h_kj moment(m + j) for polynomial p, He_k = Σ_j h_kj z^j."""
+    he = [(j, int(h)) for (j,), h in _hermite_poly(k, var).terms()]
+    total = sympy.Integer(0)
+    for m, c in _monomial_coeffs(expr, var):
+        s = sum((h * moment(m + j) for j, h in he), sympy.Integer(0))
+        if s != 0:
+            total += c * s
+    return total
 
 
-def _exact_in_process(act: Activation, order: int) -> tuple[list, str | None]:
-    """Polynomial and half-line-polynomial closed forms: instant, no subprocess."""
-    expr = act.expr
+def _is_small(expr: sympy.Expr) -> bool:
+    """Size rule of the symbolic steps beyond polynomials: few operations, small powers."""
+    if sympy.count_ops(expr) > SYMBOLIC_MAX_OPS:
+        return False
+    for p in expr.atoms(sympy.Pow):
+        if p.base == z or not p.base.has(z):
+            continue
+        if not (p.exp.is_Integer and abs(int(p.exp)) <= SYMBOLIC_MAX_POWER):
+            return False
+    return True
+
+
+def _half_line_parts(expr: sympy.Expr):
+    """(p+, p-) with f(z) = p+(z) on z > 0 and f(-z) = p-(z) on z > 0 if both are polynomials."""
+    fp, fm = expr.subs(z, _ZP), expr.subs(z, -_ZP)
+    if fp.is_polynomial(_ZP) and fm.is_polynomial(_ZP):
+        return fp, fm
+    return None
+
+
+def _closed_form_functions_only(expr: sympy.Expr) -> bool:
+    if expr.has(sympy.Max, sympy.Min, sympy.Piecewise):  # not sympy.Function subclasses
+        return False
+    funcs = expr.atoms(sympy.Function)
+    if not all(isinstance(f, _CLOSED_FORM_FUNCTIONS) for f in funcs):
+        return False
+    # z-dependent powers: z**n (n >= 0 integer) or small nonnegative integer powers
+    for p in expr.atoms(sympy.Pow):
+        if not p.has(z):
+            continue
+        if not (p.exp.is_Integer and int(p.exp) >= 0):
+            return False
+    return True
+
+
+def symbolic_class(f) -> str:
+    """Which route :func:`hermite_coefficients` takes for f when ``digits`` is given (a pure rule).
+
+    ``"polynomial"`` (a polynomial in z), ``"half-line"`` (polynomials on z > 0 and z < 0: relu,
+    abs, sign, ...), ``"closed-form"`` (at most :data:`SYMBOLIC_MAX_OPS` operations, built from
+    polynomials and exp, sin, cos, sinh, cosh, erf, erfc, with powers of z-dependent sums at most
+    :data:`SYMBOLIC_MAX_POWER`: erf, gelu, sin, cos, ...) or ``"numeric"`` (everything else: tanh,
+    softplus, sigmoid, silu, ...; mpmath quadrature except for parity zeros and polynomial parts).
+
+    >>> [symbolic_class(n) for n in ("he3", "relu", "erf", "gelu", "tanh", "sigmoid")]
+    ['polynomial', 'half-line', 'closed-form', 'closed-form', 'numeric', 'numeric']
+    """
+    expr = get_activation(f).expr if not isinstance(f, sympy.Expr) else f
     if expr.is_polynomial(z):
-        vals = [
-            sympy.simplify(_project_polynomial(expr, z, k, _full_moment) / sympy.sqrt(sympy.factorial(k)))
-            for k in range(order + 1)
-        ]
-        return vals, "polynomial"
-    zp = sympy.Symbol("zp", positive=True)
-    # parity by plain expansion (cheap; the worker tries harder with simplify)
-    fneg = expr.subs(z, -z)
-    zero_parity = [sympy.expand(expr + fneg) == 0, sympy.expand(expr - fneg) == 0]  # odd, even
-    fp = expr.subs(z, zp)
-    fm = expr.subs(z, -zp)
-    if fp.is_polynomial(zp) and fm.is_polynomial(zp):
-        vals = []
-        for k in range(order + 1):
-            plus = _project_polynomial(fp, zp, k, _half_moment)
-            # E[p(z) He_k(z) 1{z<0}] = E[p(-z) He_k(-z) 1{z>0}]
-            minus = _project_polynomial(fm * (-1) ** k, zp, k, _half_moment)
-            vals.append(sympy.simplify((plus + minus) / sympy.sqrt(sympy.factorial(k))))
-        return vals, "half-line"
-    vals = [None] * (order + 1)
-    for k in range(order + 1):
-        if zero_parity[0] and k % 2 == 0 or zero_parity[1] and k % 2 == 1:
-            vals[k] = sympy.Integer(0)
-    return vals, "parity"
-
-
-# -- subprocess worker ----------------------------------------------------------------------
+        return "polynomial"
+    if _half_line_parts(expr) is not None:
+        return "half-line"
+    if _is_small(expr) and _closed_form_functions_only(expr):
+        return "closed-form"
+    return "numeric"
 
 
 def _gaussian_exp_moment(m: int, a: sympy.Expr, b: sympy.Expr) -> sympy.Expr:
@@ -367,10 +456,10 @@ def _exp_class_terms(expr: sympy.Expr):
 
 
 def _exp_class_projection(terms, k: int) -> sympy.Expr:
-    hk = sympy.Poly(sympy.hermite_prob(k, z), z)
+    """E[g(z) He_k(z)] for g = Σ coeff·z^m·exp(a z + b z²) given as ``terms``."""
     total = sympy.Integer(0)
     for coeff, m, a, b in terms:
-        for (j,), hc in hk.terms():
+        for (j,), hc in _hermite_poly(k, z).terms():
             total += coeff * hc * _gaussian_exp_moment(m + j, a, b)
     return total
 
@@ -379,110 +468,124 @@ def _clean(expr: sympy.Expr) -> sympy.Expr:
     return sympy.simplify(sympy.expand_complex(sympy.expand(expr)))
 
 
-_NONSMOOTH = (sympy.Max, sympy.Min, sympy.Abs, sympy.sign, sympy.Heaviside, sympy.Piecewise,
-              sympy.DiracDelta, sympy.floor, sympy.ceiling)
+def _split_term(term: sympy.Expr) -> tuple[sympy.Expr, int, sympy.Expr]:
+    """term = coeff · z^m · h with coeff constant and h free of bare powers of z."""
+    coeff, m, h = sympy.Integer(1), 0, sympy.Integer(1)
+    for factor in sympy.Mul.make_args(term):
+        if not factor.has(z):
+            coeff *= factor
+        elif factor == z:
+            m += 1
+        elif factor.is_Pow and factor.base == z and factor.exp.is_Integer and factor.exp > 0:
+            m += int(factor.exp)
+        else:
+            h *= factor
+    return coeff, m, h
 
 
-def _worker(expr_srepr: str, order: int, ks: Sequence[int], conn) -> None:  # pragma: no cover (subprocess)
-    """Runs in a child process: send (k, srepr(exact), route) for every coefficient found."""
-    try:
-        expr = sympy.sympify(expr_srepr)
-        zz = [s for s in expr.free_symbols if s.name == "z"]
-        var = zz[0] if zz else z
-        expr = expr.subs(var, z)
-        remaining = list(ks)
+def _closed_form_part(part: sympy.Expr, order: int, parity: int) -> dict:
+    """{k: (E[part·He_k], route)} for k ≡ parity (mod 2), k ≤ order; {} if part is not closed-form.
 
-        def send(k, val, route):
-            conn.send((k, sympy.srepr(val), route))
-            remaining.remove(k)
-
-        # parity
-        fm = expr.subs(z, -z)
-        even = sympy.simplify((expr + fm) / 2)
-        odd = sympy.simplify((expr - fm) / 2)
-        parts = {0: even, 1: odd}
-        for k in list(remaining):
-            if parts[k % 2] == 0:
-                send(k, sympy.Integer(0), "parity")
-        # closed forms of each parity part (polynomial or exp-class), then Stein's identity
-        for p in (0, 1):
-            ks_p = [k for k in remaining if k % 2 == p]
-            if not ks_p:
-                continue
-            part = parts[p]
-            terms = _exp_class_terms(part)
-            if terms is not None:
-                for k in ks_p:
-                    send(k, _clean(_exp_class_projection(terms, k) / sympy.sqrt(sympy.factorial(k))), "gaussian-exp")
-                continue
-            if part.has(*_NONSMOOTH):
-                continue
-            for j in (1, 2, 3):
-                terms = _exp_class_terms(sympy.diff(part, z, j))
-                if terms is not None:
-                    for k in [k for k in ks_p if k >= j]:
-                        val = _exp_class_projection(terms, k - j) / sympy.sqrt(sympy.factorial(k))
-                        send(k, _clean(val), f"stein-derivative-{j}")
-                    break
-        # sympy.integrate for whatever is left (may be slow: the parent enforces the budget)
-        density = sympy.exp(-z**2 / 2) / sympy.sqrt(2 * sympy.pi)
-        for k in list(remaining):
-            val = sympy.integrate(
-                expr * sympy.hermite_prob(k, z) * density, (z, -sympy.oo, sympy.oo)
-            )
-            if val.has(sympy.Integral) or val.has(sympy.oo, sympy.zoo, sympy.nan):
-                continue
-            send(k, sympy.simplify(val / sympy.sqrt(sympy.factorial(k))), "sympy-integrate")
-    except Exception as exc:  # report and stop; the parent falls back to mpmath
-        try:
-            conn.send(("error", repr(exc), None))
-        except Exception:
-            pass
-    finally:
-        try:
-            conn.send(("done", None, None))
-        except Exception:
-            pass
-        conn.close()
+    Each term coeff·z^m·h of the expanded part is projected either as a Gaussian-exp term
+    (z^m h = Σ c z^n exp(a z + b z²)) or by Stein's identity: with z^m He_k = Σ_i a_i He_i,
+    E[z^m h He_k] = a_0 E[h] + Σ_{i≥1} a_i E[h' He_{i−1}] when h' is of Gaussian-exp form (erf,
+    erfc; a_0 E[h] is needed only when h is not odd, and then the term fails).
+    """
+    ks = list(range(parity, order + 1, 2))
+    groups: dict = {}
+    for term in sympy.Add.make_args(part):
+        coeff, m, h = _split_term(term)
+        groups.setdefault(h, []).append((coeff, m))
+    plans = []  # (kind, h-data, [(coeff, m)])
+    stein = False
+    for h, cms in groups.items():
+        if h == 1:
+            plans.append(("poly", None, cms))
+            continue
+        terms = _exp_class_terms(h)
+        if terms is not None:
+            plans.append(("exp", terms, cms))
+            continue
+        dterms = _exp_class_terms(sympy.diff(h, z))
+        if dterms is None:
+            return {}
+        h_odd = sympy.expand(h + h.subs(z, -z)) == 0
+        plans.append(("stein", (dterms, h_odd), cms))
+        stein = True
+    out = {}
+    for k in ks:
+        total = sympy.Integer(0)
+        for kind, data, cms in plans:
+            for coeff, m in cms:
+                if kind == "poly":
+                    total += coeff * _project_polynomial(z**m, z, k, _full_moment)
+                elif kind == "exp":
+                    total += coeff * _exp_class_projection([(c * 1, mm + m, a, b) for c, mm, a, b in data], k)
+                else:
+                    dterms, h_odd = data
+                    q = sympy.Poly(z**m, z) * _hermite_poly(k, z)
+                    for i in range(q.degree() + 1):
+                        a_i = _project_polynomial(q.as_expr(), z, i, _full_moment) / sympy.factorial(i)
+                        if a_i == 0:
+                            continue
+                        if i == 0:
+                            if not h_odd:
+                                return {}
+                            continue
+                        total += coeff * a_i * _exp_class_projection(dterms, i - 1)
+        out[k] = (_clean(total / sympy.sqrt(sympy.factorial(k))), "stein" if stein else "gaussian-exp")
+    return out
 
 
-def _run_worker(expr: sympy.Expr, order: int, ks: Sequence[int], budget: float) -> dict:
-    """Run :func:`_worker` in a child process for at most ``budget`` seconds; kill it afterwards."""
-    methods = multiprocessing.get_all_start_methods()
-    start = "fork" if "fork" in methods and threading.active_count() == 1 else "spawn"
-    ctx = multiprocessing.get_context(start)
-    parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_worker, args=(sympy.srepr(expr), order, list(ks), child), daemon=True)
-    results: dict = {}
-    deadline = time.monotonic() + budget
-    try:
-        proc.start()
-        child.close()
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0 or not parent.poll(left):
-                break
-            try:
-                k, payload, route = parent.recv()
-            except EOFError:
-                break
-            if k == "done":
-                break
-            if k == "error":
-                continue
-            results[k] = (payload, route)
-    except OSError:  # cannot start processes here: no symbolic fallback
-        pass
-    finally:
-        if proc.is_alive():
-            proc.terminate()
-            proc.join(2.0)
-            if proc.is_alive():
-                proc.kill()
-        if proc.pid is not None:
-            proc.join(2.0)
-        parent.close()
-    return results
+def _parity_parts(expr: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
+    """(even, odd) parts by plain expansion; sympy.cancel as well for small functions of exp only."""
+    fneg = expr.subs(z, -z)
+    parts = [sympy.expand((expr + fneg) / 2), sympy.expand((expr - fneg) / 2)]
+    only_exp = all(isinstance(f, sympy.exp) for f in expr.atoms(sympy.Function))
+    for i, part in enumerate(parts):
+        if part != 0 and only_exp and part.has(sympy.exp):
+            parts[i] = sympy.expand(sympy.cancel(part))
+    return parts[0], parts[1]
+
+
+def _exact_values(expr: sympy.Expr, order: int) -> tuple[list, list]:
+    """(closed forms or None, routes or None) for k = 0..order, by the rule of :func:`symbolic_class`."""
+    vals: list = [None] * (order + 1)
+    routes: list = [None] * (order + 1)
+    if expr.is_polynomial(z):
+        for k in range(order + 1):
+            vals[k] = sympy.simplify(_project_polynomial(expr, z, k, _full_moment) / sympy.sqrt(sympy.factorial(k)))
+            routes[k] = "polynomial"
+        return vals, routes
+    half = _half_line_parts(expr)
+    if half is not None:
+        fp, fm = half
+        for k in range(order + 1):
+            plus = _project_polynomial(fp, _ZP, k, _half_moment)
+            # E[p(z) He_k(z) 1{z<0}] = E[p(-z) He_k(-z) 1{z>0}]
+            minus = _project_polynomial(fm * (-1) ** k, _ZP, k, _half_moment)
+            vals[k] = sympy.simplify((plus + minus) / sympy.sqrt(sympy.factorial(k)))
+            routes[k] = "half-line"
+        return vals, routes
+    if not _is_small(expr):
+        return vals, routes  # numeric, no symbolic step at all
+    for parity, part in enumerate(_parity_parts(expr)):
+        ks = range(parity, order + 1, 2)
+        if part == 0:
+            found = {k: (sympy.Integer(0), "parity") for k in ks}
+        elif part.is_polynomial(z):
+            found = {
+                k: (sympy.simplify(_project_polynomial(part, z, k, _full_moment) / sympy.sqrt(sympy.factorial(k))),
+                    "polynomial")
+                for k in ks
+            }
+        elif _is_small(part) and _closed_form_functions_only(part):
+            found = _closed_form_part(part, order, parity)
+        else:
+            found = {}
+        for k, (v, r) in found.items():
+            vals[k], routes[k] = v, r
+    return vals, routes
 
 
 def _accept(val: sympy.Expr, reference: float, tol: float) -> bool:
@@ -501,29 +604,20 @@ def _accept(val: sympy.Expr, reference: float, tol: float) -> bool:
 
 
 @lru_cache(maxsize=256)
-def _exact_coefficients(act: Activation, order: int, budget: float) -> tuple[tuple, tuple, float]:
-    """(exact values or None, routes or None, seconds spent) for k = 0..order."""
-    t0 = time.perf_counter()
-    if act.expr.has(sympy.Float):
+def _exact_coefficients(act: Activation, order: int) -> tuple[tuple, tuple]:
+    """(exact values or None, routes or None) for k = 0..order; deterministic (no clock)."""
+    expr = act.expr
+    if expr.has(sympy.Float):
         # decimal literals ("0.1*z**2") are read as the exact decimals the user wrote
-        act = Activation(act.name, sympy.nsimplify(act.expr, rational=True), act.fn, act.dfn)
-    vals, route = _exact_in_process(act, order)
-    routes = [route if v is not None else None for v in vals]
-    missing = [k for k, v in enumerate(vals) if v is None]
-    if missing and budget > 0:
-        for k, (payload, r) in _run_worker(act.expr, order, missing, budget).items():
-            try:
-                vals[k] = sympy.sympify(payload)
-                routes[k] = r
-            except (sympy.SympifyError, SyntaxError, TypeError):
-                pass
+        expr = sympy.nsimplify(expr, rational=True)
+    vals, routes = _exact_values(expr, order)
     ref, err = _float_coefficients(act, order)
     for k in range(order + 1):
         if vals[k] is not None:
-            vals[k] = sympy.sympify(vals[k]).subs(sympy.Symbol("zp", positive=True), z)
+            vals[k] = vals[k].subs(_ZP, z)
             if not _accept(vals[k], float(ref[k]), 1e-9 * max(1.0, abs(float(ref[k]))) + 10 * err):
                 vals[k], routes[k] = None, None
-    return tuple(vals), tuple(routes), time.perf_counter() - t0
+    return tuple(vals), tuple(routes)
 
 
 # --------------------------------------------------------------------------------------------
@@ -608,7 +702,6 @@ def hermite_coefficients(
     order: int,
     digits: int | None = None,
     method: str = "auto",
-    time_budget: float = DEFAULT_TIME_BUDGET,
 ) -> HermiteCoefficients:
     """Orthonormal Hermite coefficients c_k = E[f(z) He_k(z)]/√(k!), k = 0..order (spec README).
 
@@ -617,32 +710,31 @@ def hermite_coefficients(
     f : Activation or str
         Registry name, ``centered:NAME`` or expression in z (see :func:`get_activation`).
     order : int
-        Highest degree k ≥ 0.
+        Highest degree k, 0 ≤ k ≤ :data:`MAX_ORDER` (400) on the float path and
+        ≤ :data:`MAX_PRECISE_ORDER` (40) with ``digits``.
     digits : int, optional
-        Significant digits wanted.  None with ``method="auto"`` selects the float path.
+        Significant digits wanted, 1 ≤ digits ≤ :data:`MAX_DIGITS` (100).  None with
+        ``method="auto"`` selects the float path.
     method : {"auto", "exact", "mpmath", "float"}
         ``"auto"``: float if ``digits`` is None, else exact-then-mpmath.  ``"exact"``: closed forms
         first, mpmath for the rest (reported in ``method`` / ``routes``).  ``"mpmath"``: quadrature
         only.  ``"float"``: float64 quadrature (``digits`` ≤ 15).
-    time_budget : float
-        Wall-clock seconds for the symbolic subprocess (parity, exp-class, Stein, sympy.integrate);
-        0 disables it.  Polynomial and piecewise-polynomial closed forms need no budget.
+
+    Which coefficients have closed forms is decided by a rule on the expression
+    (:func:`symbolic_class`), never by a time limit: the same call gives the same ``method``,
+    ``routes`` and digits on any machine, busy or idle.  The worst allowed cases (order 40 at
+    100 digits by mpmath, or order 40 by the closed-form route) take seconds.
 
     >>> hermite_coefficients("relu", 2, digits=20).exact[:2]
     (sqrt(2)/(2*sqrt(pi)), 1/2)
     >>> [round(c, 12) + 0.0 for c in hermite_coefficients("he2", 3).coefficients]
     [0.0, 0.0, 1.0, 0.0]
     """
-    order = check_int("order", order, 0, "the highest Hermite degree")
     digits = _check_digits(digits)
     if method not in _METHODS:
         raise InvalidParameterError(f"method must be one of {', '.join(_METHODS)}, got {method!r}")
-    try:
-        time_budget = float(time_budget)
-    except (TypeError, ValueError):
-        raise InvalidParameterError(f"time_budget must be a number of seconds, got {time_budget!r}") from None
-    if not time_budget >= 0 or not math.isfinite(time_budget):
-        raise InvalidParameterError(f"time_budget must be a finite number >= 0, got {time_budget!r}")
+    float_path = method == "float" or (method == "auto" and digits is None)
+    order = _check_order(order, precise=not float_path)
     act = get_activation(f)
     if method == "float" or (method == "auto" and digits is None):
         if digits is not None and digits > 15:
@@ -660,14 +752,17 @@ def hermite_coefficients(
     if method == "mpmath":
         exact, routes = (None,) * (order + 1), (None,) * (order + 1)
     else:
-        exact, routes, _ = _exact_coefficients(act, order, time_budget)
+        exact, routes = _exact_coefficients(act, order)
     routes = list(routes)
     values: list = [None] * (order + 1)
     err = mpmath.mpf(0)
     with mpmath.workdps(dps):
         for k, e in enumerate(exact):
             if e is not None:
-                values[k] = mpmath.mpf(sympy.re(sympy.N(e, dps + 5)))
+                re_part, im_part = sympy.N(e, dps + 5).as_real_imag()
+                if im_part != 0 and abs(im_part) > sympy.Float(10, dps) ** (-dps):
+                    raise ActivationError(f"closed form of c_{k} of {act.name!r} is not real: {e}")
+                values[k] = mpmath.mpf(re_part)
         if any(v is None for v in values):
             mp_vals, mp_err = _mp_coefficients(act, order, digits)
             for k in range(order + 1):
@@ -790,7 +885,7 @@ class PreciseConstants:
         }
 
 
-def hermite_norm2(f, digits: int | None = None, time_budget: float = DEFAULT_TIME_BUDGET) -> PreciseConstants:
+def hermite_norm2(f, digits: int | None = None) -> PreciseConstants:
     """‖f‖² = E f(z)² with μ0, μ1 and μ* = √(‖f‖² − μ0² − μ1²) at ``digits`` digits (default 30).
 
     High-precision companion of :func:`hermite_constants` (spec README "Conventions").
@@ -801,7 +896,7 @@ def hermite_norm2(f, digits: int | None = None, time_budget: float = DEFAULT_TIM
     """
     digits = DEFAULT_DIGITS if _check_digits(digits) is None else _check_digits(digits)
     act = get_activation(f)
-    coeffs = hermite_coefficients(act, 1, digits=digits, time_budget=time_budget)
+    coeffs = hermite_coefficients(act, 1, digits=digits)
     (n2,), err = _mp_coefficients(act, 0, digits, 2)
     with mpmath.workdps(digits + _GUARD_DIGITS):
         mu0, mu1 = coeffs.values

@@ -1,5 +1,6 @@
 """Tests of asymptotics.hermite: exact / mpmath / float Hermite coefficients, constants, shifted moments."""
 
+import inspect
 import json
 import math
 import multiprocessing
@@ -12,13 +13,18 @@ from scipy import special
 
 from asymptotics.activations import REGISTRY_NAMES, get_activation
 from asymptotics.errors import InvalidParameterError
+import asymptotics.hermite as hermite_mod
 from asymptotics.hermite import (
+    MAX_DIGITS,
+    MAX_ORDER,
+    MAX_PRECISE_ORDER,
     activation_breakpoints,
     hermite_coefficients,
     hermite_constants,
     hermite_norm2,
     shifted_coefficients,
     shifted_moments,
+    symbolic_class,
 )
 
 TANH_MU1 = "0.60570550960215882558"
@@ -70,7 +76,7 @@ def test_mpmath_path_independent_reference(name):
 
 
 def test_tanh_mu1_to_30_digits():
-    h = hermite_coefficients("tanh", 3, digits=30, time_budget=0)
+    h = hermite_coefficients("tanh", 3, digits=30)
     ref = hermite_coefficients("tanh", 3, digits=50, method="mpmath")
     assert h.method == "mpmath" and h.routes[1] == "mpmath"
     assert abs(h.values[1] - ref.values[1]) < mpmath.mpf(10) ** -31
@@ -102,7 +108,7 @@ def test_tanh_mu1_to_30_digits():
     ],
 )
 def test_exact_closed_forms(name, k, exact):
-    h = hermite_coefficients(name, 4, digits=40, time_budget=20)
+    h = hermite_coefficients(name, 4, digits=40)
     assert h.method == "exact", h.routes
     assert sympy.simplify(h.exact[k] - exact) == 0
     assert h.error_estimate == 0.0
@@ -111,25 +117,81 @@ def test_exact_closed_forms(name, k, exact):
 
 
 def test_exact_routes_reported():
-    routes = {n: set(hermite_coefficients(n, 4, digits=20, time_budget=20).routes) for n in ("relu", "erf", "he2")}
-    assert routes["relu"] == {"half-line"}
-    assert routes["he2"] == {"polynomial"}
-    assert routes["erf"] <= {"parity", "stein-derivative-1"}
+    names = ("relu", "erf", "he2", "gelu", "sin", "sigmoid", "silu", "tanh")
+    routes = {n: hermite_coefficients(n, 4, digits=20).routes for n in names}
+    assert set(routes["relu"]) == {"half-line"}
+    assert set(routes["he2"]) == {"polynomial"}
+    assert routes["erf"] == ("parity", "stein") * 2 + ("parity",)
+    assert set(routes["gelu"]) == {"stein", "polynomial"}  # odd part z/2, even part z erf(z/√2)/2
+    assert routes["sin"] == ("parity", "gaussian-exp") * 2 + ("parity",)
+    # numeric class: mpmath except what the parity split gives exactly
+    assert routes["sigmoid"] == ("polynomial", "mpmath") * 2 + ("polynomial",)  # even part 1/2
+    assert routes["silu"] == ("mpmath", "polynomial") * 2 + ("mpmath",)  # odd part z/2
+    assert routes["tanh"] == ("parity", "mpmath") * 2 + ("parity",)
 
 
 def test_decimal_literals_are_exact_decimals():
-    h = hermite_coefficients("tanh(z) + 0.1*z**2", 4, digits=20, time_budget=2.5)
+    h = hermite_coefficients("tanh(z) + 0.1*z**2", 4, digits=20)
     assert h.exact[0] == sympy.Rational(1, 10) and h.exact[4] == 0
     assert h.method == "mpmath"  # odd coefficients of tanh have no closed form
     with mpmath.workdps(30):
         assert abs(h.values[1] - mpmath.mpf(TANH_MU1)) < 1e-19
 
 
-def test_time_budget_kills_worker():
-    h = hermite_coefficients("softplus", 3, digits=15, method="exact", time_budget=0.5)
-    assert h.method == "mpmath"
-    assert h.routes[1] == "gaussian-exp" or h.routes[1] == "mpmath"
+@pytest.mark.parametrize(
+    "name, cls",
+    [("he3", "polynomial"), ("z**3 - 0.5*z", "polynomial"), ("relu", "half-line"), ("sign", "half-line"),
+     ("centered:relu", "half-line"), ("erf", "closed-form"), ("gelu", "closed-form"), ("sin", "closed-form"),
+     ("cos", "closed-form"), ("erfc(z) + exp(-z**2/3)*sin(2*z)", "closed-form"), ("tanh", "numeric"),
+     ("softplus", "numeric"), ("sigmoid", "numeric"), ("silu", "numeric"), ("relu(z - 1)", "numeric"),
+     ("log(1 + z**2)", "numeric"), ("sin(z)**5", "numeric"), ("z" + "".join(f" + sin({i}*z)" for i in range(2, 30)), "numeric")],
+)
+def test_symbolic_class_rule(name, cls):
+    assert symbolic_class(name) == cls
+
+
+def test_route_is_deterministic_and_clock_free(monkeypatch):
+    """Same method, routes and digits on a frozen and on a running clock (no time budget)."""
+    import time as time_mod
+
+    names = ["softplus", "gelu", "tanh(z) + 0.1*z**2", "sin(z)*exp(-z**2/4)"]
+    first = {n: hermite_coefficients(n, 5, digits=25) for n in names}
+    hermite_mod._exact_coefficients.cache_clear()
+    hermite_mod._mp_coefficients.cache_clear()
+    frozen = [0.0]
+    monkeypatch.setattr(time_mod, "monotonic", lambda: frozen[0])
+    monkeypatch.setattr(time_mod, "time", lambda: 1e12)  # "the deadline has long passed"
+    for n in names:
+        again = hermite_coefficients(n, 5, digits=25)
+        assert (again.method, again.routes) == (first[n].method, first[n].routes)
+        assert again.to_dict()["coefficients"] == first[n].to_dict()["coefficients"]
     assert multiprocessing.active_children() == []
+    assert first["softplus"].method == "mpmath" and set(first["softplus"].routes) == {"mpmath"}
+    assert first["gelu"].method == "exact"
+    assert "time_budget" not in inspect.signature(hermite_coefficients).parameters
+    assert "time_budget" not in inspect.signature(hermite_norm2).parameters
+
+
+def test_order_and_digits_limits():
+    with pytest.raises(InvalidParameterError, match=f"at most {MAX_DIGITS}"):
+        hermite_coefficients("tanh", 3, digits=MAX_DIGITS + 1)
+    with pytest.raises(InvalidParameterError, match=f"at most {MAX_PRECISE_ORDER}"):
+        hermite_coefficients("tanh", MAX_PRECISE_ORDER + 1, digits=30)
+    with pytest.raises(InvalidParameterError, match=f"at most {MAX_ORDER}"):
+        hermite_coefficients("tanh", MAX_ORDER + 1)
+    with pytest.raises(InvalidParameterError, match=f"at most {MAX_DIGITS}"):
+        hermite_norm2("tanh", digits=5000)
+    h = hermite_coefficients("tanh", MAX_ORDER)  # float path at its limit: finite, converged
+    assert all(math.isfinite(c) for c in h.coefficients) and h.error_estimate < 1e-13
+
+
+def test_worst_allowed_precise_cases_agree():
+    """Limits of the precise path: order MAX_PRECISE_ORDER at MAX_DIGITS vs the float path."""
+    for name in ("tanh", "gelu"):
+        h = hermite_coefficients(name, MAX_PRECISE_ORDER, digits=MAX_DIGITS)
+        ref = hermite_coefficients(name, MAX_PRECISE_ORDER)
+        assert max(abs(float(v) - c) for v, c in zip(h.values, ref.coefficients)) < 1e-13
+        assert h.error_estimate < 1e-95
 
 
 def test_float_results_and_to_dict():
@@ -171,7 +233,7 @@ def test_hermite_constants_relu_sign_linear():
 
 def test_hermite_constants_tanh_against_coefficients():
     k = hermite_constants("tanh")
-    c = hermite_coefficients("tanh", 1, digits=20, time_budget=0)
+    c = hermite_coefficients("tanh", 1, digits=20)
     assert k.mu1 == pytest.approx(float(c.values[1]), abs=1e-14)
     assert k.mean_derivative == pytest.approx(k.mu1, abs=1e-14)  # Stein
     e = hermite_constants("erf")
@@ -252,7 +314,10 @@ def test_breakpoints():
         lambda: hermite_coefficients("tanh", 3, digits=0),
         lambda: hermite_coefficients("tanh", 3, method="magic"),
         lambda: hermite_coefficients("tanh", 3, digits=20, method="float"),
-        lambda: hermite_coefficients("tanh", 3, time_budget=-1),
+        lambda: hermite_coefficients("tanh", 3, digits=101),
+        lambda: hermite_coefficients("tanh", 401),
+        lambda: hermite_coefficients("tanh", 41, digits=20),
+        lambda: hermite_coefficients("tanh", 41, method="mpmath"),
         lambda: shifted_moments("tanh", [0.0], 0.0),
         lambda: shifted_moments("tanh", [0.0], -2.0),
         lambda: shifted_moments("tanh", [np.nan], 1.0),
@@ -273,7 +338,7 @@ def test_hermite_norm2_precise():
     assert pc.method == "exact"
     d = pc.to_dict()
     assert set(d) >= {"mu0", "mu1", "mu_star", "norm2"} and "method" not in d
-    t = hermite_norm2("tanh", digits=20, time_budget=0)
+    t = hermite_norm2("tanh", digits=20)
     assert float(t.mu_star) == pytest.approx(hermite_constants("tanh").mu_star, abs=1e-13)
     with pytest.raises(InvalidParameterError):
         hermite_norm2("tanh", digits=0)
