@@ -202,7 +202,13 @@ def sphere_marginal_rule(d: int, panels: int = 24, nodes: int = 24) -> tuple[np.
         raise InvalidParameterError(
             f"panels * nodes must be <= {MAX_RULE_POINTS:g} (a finer rule adds nothing in double precision), "
             f"got {panels} * {nodes}")
-    return _marginal_rule(d, int(panels), int(nodes))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t, w = _marginal_rule(d, int(panels), int(nodes))
+    if not (np.all(np.isfinite(w)) and np.all(np.isfinite(t))):
+        raise InvalidParameterError(
+            f"the sphere-marginal quadrature cannot resolve d = {d:g} (the density of t is narrower than double "
+            "precision); use the series route")
+    return t, w
 
 
 def _log_gamma_weights(d: float, order: int, jmax: int) -> np.ndarray:
@@ -375,6 +381,9 @@ def gegenbauer_coefficients(
     coarse, _ = project(max(1, panels // 2))
     xi = B * fine
     err = float(np.max(B * np.abs(fine - coarse) + 1e-16 * np.sqrt(B) * hmax * 10))
+    if not (np.all(np.isfinite(xi)) and math.isfinite(err)):
+        raise InvalidParameterError(f"the quadrature route loses all precision at d = {d}, order {order}; "
+                                    "use the series route")
     if h1 is None:
         h1 = float(np.asarray(h(np.array([1.0])), dtype=float)[0])
     return _finish(d, xi, h1, err, "quadrature", kernel)

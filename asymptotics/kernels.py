@@ -366,7 +366,7 @@ def dot_product_kernel(activation, kind: str = "ntk", d: float | None = None) ->
     >>> float(dot_product_kernel("relu", "both", d=10)(1.0))       # 10·1/2 + 1/2
     5.5
     """
-    if kind == "both":
+    if isinstance(kind, str) and kind == "both":
         if d is None:
             raise InvalidParameterError("kind='both' needs the dimension d (h = d*h_NT + h_RF)")
         return DotProductKernel("both", activation, d)

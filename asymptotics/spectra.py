@@ -57,8 +57,10 @@ def mp_stieltjes(z, ratio: float):
     # cancellation near z = 0 when ratio = 1.
     r = np.sqrt(ratio)
     s = np.sqrt((z - (1.0 + r) ** 2) * (z - (1.0 - r) ** 2))
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         out = np.where(A >= 0, 2.0 / (A + s), (A - s) / (2.0 * ratio * z))
+    if not np.all(np.isfinite(out)):
+        raise InvalidParameterError(f"the Marchenko-Pastur transform overflows at ratio = {ratio:g} (z = {z!r})")
     return out[()] if out.ndim == 0 else out
 
 
@@ -70,7 +72,12 @@ def mp_stieltjes_derivative(z, ratio: float):
     """
     z = _check_negative(z)
     m = mp_stieltjes(z, ratio)
-    return -(ratio * m * m + m) / (2.0 * ratio * z * m + z + ratio - 1.0)
+    ratio = float(ratio)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        out = -(ratio * m * m + m) / (2.0 * ratio * z * m + z + ratio - 1.0)
+    if not np.all(np.isfinite(out)):
+        raise InvalidParameterError(f"the Marchenko-Pastur transform's derivative overflows at ratio = {ratio:g}")
+    return out
 
 
 def spiked_companion_delta(w, psi2: float):

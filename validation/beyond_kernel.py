@@ -285,6 +285,7 @@ class TrainConfig:
     eval_every: int = 10
 
     def __post_init__(self):
+        set_ = object.__setattr__
         m = check_int("m", self.m, 2, "the width")
         if m % 2:
             raise InvalidParameterError(f"the symmetric init needs an even width, got m = {m}")
@@ -293,14 +294,18 @@ class TrainConfig:
             raise InvalidParameterError(f"steps must be <= {MAX_STEPS}, got {steps}")
         if isinstance(self.ell, bool) or not isinstance(self.ell, (int, np.integer)) or self.ell not in (0, 1, 2):
             raise InvalidParameterError(f"ell must be 0, 1 or 2, got {self.ell!r}")
-        check_int("n_unlabeled", self.n_unlabeled, 1, "unlabeled points M")
-        check_range("lr", self.lr, 1e-12, 1e6, "the step size")
+        set_(self, "m", m)
+        set_(self, "steps", steps)
+        set_(self, "ell", int(self.ell))
+        set_(self, "n_unlabeled", check_int("n_unlabeled", self.n_unlabeled, 1, "unlabeled points M"))
+        set_(self, "lr", check_range("lr", self.lr, 1e-12, 1e6, "the step size"))
         mom = check_finite("momentum", self.momentum, "heavy-ball momentum")
         if not 0.0 <= mom < 1.0:
             raise InvalidParameterError(f"momentum must lie in [0, 1), got {mom!r}")
-        check_range("lam_l", self.lam_l, 0.0, 1e12, "the good-direction penalty")
-        check_range("lam_q", self.lam_q, 0.0, 1e12, "the ||W||_{2,4}^8 penalty")
-        check_range("init_scale", self.init_scale, 0.0, 1e6, "the init std of W")
+        set_(self, "momentum", mom)
+        set_(self, "lam_l", check_range("lam_l", self.lam_l, 0.0, 1e12, "the good-direction penalty"))
+        set_(self, "lam_q", check_range("lam_q", self.lam_q, 0.0, 1e12, "the ||W||_{2,4}^8 penalty"))
+        set_(self, "init_scale", check_range("init_scale", self.init_scale, 0.0, 1e6, "the init std of W"))
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
