@@ -105,10 +105,10 @@ def test_network_seed_equals_hand_protocol(student):
 def test_srf_features_and_seed_by_hand():
     """F = √c W0 + (r/√d) 1 vᵀ, θ = γv + ρζ (ζ ⊥ v, ‖v‖² = ‖ζ‖² = d), β = θ/√d (spec §1.4)."""
     srf = SRFParameters(0.9, 1.3, 0.6)
-    s = GiantStep("tanh", "tanh", alpha0=1.0, eta_tilde=1.0, alpha=1.0, lam=0.1, noise=0.1)
+    s = GiantStep("tanh", "tanh", alpha0=1.0, eta_tilde=1.0, alpha=1.0, lam=0.1, noise=0.1, width_ratio=0.75)
     d, seed = 12, 2
     r = spawn_generators(seed, STREAMS)["network"]
-    p = d
+    p = 9  # p ≠ d
     W0 = unit_rows(r, p, d)
     g = r.standard_normal(d)
     v = g / np.linalg.norm(g) * math.sqrt(d)
@@ -122,6 +122,7 @@ def test_srf_features_and_seed_by_hand():
     np.testing.assert_allclose(sf.beta, theta / math.sqrt(d), rtol=1e-12, atol=1e-15)
     assert sample_srf(srf, p, d, np.random.default_rng(0)).beta @ sf.beta != 1.0  # a different draw
     rec = simulate_giant_step_seed(s, d, seed, alphas=(1.5,), model="srf", srf=srf, n_test=400)[0]
+    assert (sf.p, sf.d, rec.p, rec.d, rec.n) == (9, 12, 9, 12, 18)
     test, train = hand_readout(s, F, theta / math.sqrt(d), d, seed, (1.5,), 400)[0]
     assert rec.test_error == pytest.approx(test, rel=1e-8)
     assert rec.train_error == pytest.approx(train, rel=1e-8)
