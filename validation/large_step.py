@@ -126,10 +126,17 @@ def large_step_figure(setting: OneStep, psi2s, path, rows=None, grid=None):
             if r["psi2"] == psi2:
                 ax.errorbar(r["eta_tilde"], r["mc_mean"], yerr=r["mc_sem"], fmt="o", color=col,
                             mfc=col if r["d"] == dmax else "white", ms=5, capsize=2)
-    ax.axhline(lb, color="k", ls="--", lw=1, label="kernel lower bound")
-    if lim.tau_star > 1e-6:
-        ax.axhline(10 * lim.tau_star, color="gray", ls="-.", lw=1, label="10τ*")
+    ax.axhline(lb, color="k", ls="--", lw=1, label="kernel lower bound ‖P>1 f*‖²")
+    ax.axhline(10 * lim.tau_star, color="gray", ls="-.", lw=1,
+               label=f"10τ* (τ* = {lim.tau_star:.1e}, κ* = {lim.kappa_star:.3f})")
+    ax.plot([], [], "k--", lw=0.8, alpha=0.7, label=f"hetero sRF at width N (d = {dmax})")
+    ax.plot([], [], "k:", lw=1.0, label=f"GE formula at η = η̃√N (d = {dmax})")
+    ax.plot([], [], "ko", mfc="white", label="network, d = 512 (hollow) / 1024 (filled)")
     ax.set_xscale("log")
+    from matplotlib.ticker import FixedLocator, NullFormatter, ScalarFormatter
+    ax.xaxis.set_major_locator(FixedLocator([0.25, 0.5, 1, 2, 4]))
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("η̃ = η/√N")
     ax.set_ylabel("test risk")
     ax.set_title(f"{setting.student.name}/{setting.teacher.name}, ψ1 = {setting.psi1:g}: one step, η = η̃√N")
