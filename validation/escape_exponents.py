@@ -49,7 +49,7 @@ from scipy import interpolate, stats
 from asymptotics.errors import InvalidParameterError
 from asymptotics.gegenbauer import harmonic_dimension
 from asymptotics.kernels import dot_product_kernel
-from asymptotics.sample_complexity import krr_sample_complexity_curve, transition_psi
+from asymptotics.sample_complexity import krr_sample_complexity, krr_sample_complexity_curve, transition_psi
 
 from .beyond_kernel import TrainConfig, train_quadntk, train_regularized
 from .data import spawn_generators
@@ -473,9 +473,10 @@ def escape_exponents_data(quick: bool = False, *, targets=None, eps=(0.5, 0.25),
         return tcache[(tgt, d)]
 
     def start_of(tgt):
-        def f(d, e):
+        def f(d, e):   # first warm start: the NTK's n* from the deterministic equivalent
             v = de.get(("ntk_de", tgt, e, d))
-            return v if v is not None else 2.0 * d ** TARGETS[tgt][2] / 6.0
+            return v if v is not None else krr_sample_complexity("ntk", activation, d, _profile(tgt), e,
+                                                                 lam=krr_lam, n_max=1e9).n_star
         return f
 
     for tgt in targets:
@@ -497,7 +498,9 @@ def escape_exponents_data(quick: bool = False, *, targets=None, eps=(0.5, 0.25),
                                  progress, net_eps_max_d)
     fits = {}
     for meth, tgt, e in {(r[0], r[1], r[2]) for r in rows}:
-        rng_ds = net_ds[tgt] if meth in ("quadntk", "network", "ntk_de", "rf_de") else sim_ds[tgt]
+        # kernels are fitted over the d where the networks have n* (same range), else over net_ds
+        net_d = {r[3] for r in rows if r[0] in ("quadntk", "network") and (r[1], r[2]) == (tgt, e)}
+        rng_ds = {"ntk_sim": sim_ds[tgt]}.get(meth, net_d or net_ds[tgt])
         per = {r[3]: list(r[9]) for r in rows if (r[0], r[1], r[2]) == (meth, tgt, e) and r[3] in rng_ds}
         f = fit_exponent(per)
         fits[f"{meth}|{tgt}|{e:g}"] = None if f is None else f.to_dict()
@@ -562,6 +565,7 @@ def main(argv=None) -> int:
     ap.add_argument("--targets", nargs="+", choices=list(TARGETS))
     ap.add_argument("--methods", nargs="+", choices=list(METHOD_LABELS))
     ap.add_argument("--net-ds", nargs="+", type=int)
+    ap.add_argument("--eps", nargs="+", type=float, help="error levels (default 0.5 0.25; quick: 0.5)")
     ap.add_argument("--no-figure", action="store_true", help="compute (fill the checkpoint) without writing the figure")
     ap.add_argument("--seeds", type=int, help="seeds 0..K-1")
     ap.add_argument("--seed-list", nargs="+", type=int, help="explicit seeds (instead of --seeds)")
@@ -571,7 +575,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     try:
         ck = args.checkpoint or (None if args.quick else str(Path(args.out) / "escape_exponents.ckpt.json"))
-        data = escape_exponents_data(args.quick, targets=args.targets, methods=args.methods, net_ds=args.net_ds,
+        eps = tuple(args.eps) if args.eps else (0.5, 0.25)
+        data = escape_exponents_data(args.quick, eps=eps, targets=args.targets, methods=args.methods, net_ds=args.net_ds,
                                      seeds=args.seed_list or args.seeds, checkpoint=ck, progress=True,
                                      ratio=args.ratio, assemble_only=args.assemble_only)
         paths = {} if args.no_figure else write_escape_exponents_figure(data, args.out)
