@@ -896,6 +896,9 @@ def krr_transition(xi: Sequence[float], h1: float, target, ell: int, psi, lam: f
             dm = float(mp_stieltjes_derivative(-lt, gamma))
             bias = F_ell * lt * lt * dm
             var = (s2 + F_gt) * gamma * (m - lt * dm)
+        if not all(math.isfinite(v) for v in (lt, bias, var)):
+            raise InvalidParameterError(f"the transition risk is not finite at psi={p:g}, lam_tilde={lt:g} "
+                                        "(xi_ell too small for this ridge)")
         out.append(KRRTransition(ell=int(ell), psi=p, lam=lam, noise=noise, lam_tilde=float(lt), self_ridge=r,
                                  risk=float(F_gt + bias + var), floor=float(F_gt), bias=float(bias),
                                  variance=float(var)))

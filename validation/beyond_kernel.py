@@ -392,6 +392,7 @@ def _gd(loss_grad, W: np.ndarray, cfg: TrainConfig, val_error=None) -> tuple[np.
     check_all_finite("trained weights", W, "lower the learning rate")
     loss, _ = loss_grad(W)
     losses.append(float(loss))
+    check_all_finite("training loss", np.array(losses), "gradient descent diverged: lower the learning rate")
     return W, tuple(losses), float(loss)
 
 
