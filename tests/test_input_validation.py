@@ -227,3 +227,26 @@ def test_memory_estimate_is_not_an_underestimate():
     d = 100
     N = n = 200
     assert one_step_memory(s, d, n, 1000) >= 8 * (3 * d * N + n * N)
+
+
+# ------------------------------------------------------------------------------------------------
+# solver diagnostics on theory results
+
+
+def test_theory_results_carry_solver_diagnostics():
+    r = A.one_step_risk(A.OneStep(**{**ONE, "eta": 4.0}))
+    assert r.converged is True and r.nit > 0
+    # the root of κ(1 − df1) = λ is polished to rtol 1e-13: residual at rounding level of λ = 0.01
+    assert r.residual < 1e-12
+    assert {"converged", "nit", "residual"} <= set(r.to_dict())
+    lim = A.large_step_limit("erf", "erf")
+    assert lim.converged is True and lim.nit > 601 and lim.to_dict()["converged"] is True
+
+
+def test_srf_failure_is_flagged_with_diagnostics():
+    s = A.GiantStep(**GIANT)
+    r = A.srf_risk(s, maxiter=1, raise_on_failure=False)
+    assert r.converged is False and math.isnan(r.test_error) and r.nit >= 0
+    with pytest.raises(ConvergenceError) as info:
+        A.srf_risk(s, maxiter=1)
+    assert info.value.result.converged is False
