@@ -317,6 +317,9 @@ class EscapeExponentsData:
                     cells[r[3]] = f"{r[4]:.0f}"
                 else:
                     cells[r[3]] = f"{r[4]:.0f} [{r[5]:.0f}, {r[6]:.0f}]"
+                planned = self.config["sim_seeds"] if meth == "ntk_sim" else self.config["seeds"].get(tgt, [])
+                if not meth.endswith("_de") and r[7] < len(planned):
+                    cells[r[3]] += f" ({r[7]} of {len(planned)} seeds)"
             f = self.fits.get(f"{meth}|{tgt}|{eps:g}")
             a = "n/a" if f is None else f"{f['slope']:.2f} ± {f['se']:.2f} [{f['ci_low']:.2f}, {f['ci_high']:.2f}] (d {f['ds'][0]}–{f['ds'][-1]})"
             lines.append(f"| {meth} | {tgt} | {eps:g} | " + " | ".join(cells.get(d, "") for d in ds) + f" | {a} |")
