@@ -537,7 +537,9 @@ def write_escape_exponents_figure(data: EscapeExponentsData, out_dir="results/ke
                 lab = METHOD_LABELS.get(meth, meth) + ("" if f is None else f": a = {f['slope']:.2f} ± {f['se']:.2f}")
                 d = np.array([r[3] for r in pts], float)
                 y = np.array([r[4] for r in pts])
-                yerr = np.array([[r[4] - r[5] for r in pts], [r[6] - r[4] for r in pts]])
+                se = [float(np.std(np.log(r[9]), ddof=1) / math.sqrt(len(r[9]))) if len(r[9]) > 1 else 0.0
+                      for r in pts]      # ±1 SE of log n* over seeds (the table has the 95 % t-intervals)
+                yerr = np.array([y - y * np.exp(-np.array(se)), y * np.exp(np.array(se)) - y])
                 ax.errorbar(d, y, yerr=yerr, color=c, ls=ls or "none", marker=mk or None, ms=4, lw=1.2, label=lab)
             ell = TARGETS[tgt][2]
             ref = [r for r in data.series("ntk_de", tgt, e) if math.isfinite(r[4])]
@@ -552,9 +554,9 @@ def write_escape_exponents_figure(data: EscapeExponentsData, out_dir="results/ke
             ax.set_ylabel(f"n*(d, ε = {e:g})")
             ax.set_title(f"{TARGET_LABELS[tgt]}, ε = {e:g}", fontsize=9)
             ax.legend(fontsize=6)
-    fig.suptitle(f"n*(d, ε) = samples to reach test error ε; σ = {data.config['activation']}\nnetworks: m = "
-                 f"{data.config['train']['m']}, seeds {', '.join(str(len(v)) for v in data.config['seeds'].values())}"
-                 f" per target, 95 % t-intervals; a = OLS slope ± SE over the networks' d", fontsize=8)
+    fig.suptitle(f"n*(d, ε) = samples to reach test error ε; σ = {data.config['activation']}; networks m = "
+                 f"{data.config['train']['m']}\nerror bars ±1 SE of log n* over seeds (table: 95 % t-intervals); "
+                 f"a = OLS slope ± SE over the d where the networks were run", fontsize=8)
     fig.tight_layout()
     cfg = dict(data.config) | {"fits": data.fits, "large_d_fits": data.extra.get("large_d_fits", {})}
     return write_figure(fig, Path(out_dir), stem, data.to_csv(), cfg, data.to_markdown())
