@@ -347,6 +347,8 @@ def _run_fuzz(n_cases: int, heavy_valid: bool, timeout: float, capsys, scratch: 
     per_cmd: dict = collections.defaultdict(collections.Counter)
     findings: list = []
     slowest: list = []
+    progress = os.environ.get("ASYM_FUZZ_REPORT")
+    t_start = time.perf_counter()
 
     @settings(max_examples=n_cases, derandomize=True, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
@@ -362,6 +364,9 @@ def _run_fuzz(n_cases: int, heavy_valid: bool, timeout: float, capsys, scratch: 
         del slowest[5:]
         if outcome not in ("result", "error", "nonconverged"):
             findings.append((outcome, argv, detail))
+        if progress and sum(counts.values()) % 250 == 0:  # partial report of a long run
+            summary = _summary(counts, per_cmd, findings, slowest, time.perf_counter() - t_start)
+            Path(progress + ".partial").write_text(json.dumps(summary, indent=1) + "\n")
 
     case()
     return counts, per_cmd, findings, slowest
