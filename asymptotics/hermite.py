@@ -311,10 +311,12 @@ def _mp_coefficients(act: Activation, order: int, digits: int, power: int = 1) -
 # same route on an idle and on a busy machine.
 
 #: Largest ``sympy.count_ops`` of an expression (or parity part) the closed-form route works on.
-SYMBOLIC_MAX_OPS = 80
+SYMBOLIC_MAX_OPS = 40
 #: Largest integer power of a z-dependent sum/function (other than z itself) in the closed-form
 #: route (bounds the size of the expansions).
-SYMBOLIC_MAX_POWER = 4
+SYMBOLIC_MAX_POWER = 3
+#: Largest number of terms c·z^m·exp(a z + b z²) of a closed form (beyond it: mpmath).
+SYMBOLIC_MAX_TERMS = 16
 
 _CLOSED_FORM_FUNCTIONS = (sympy.exp, sympy.sin, sympy.cos, sympy.sinh, sympy.cosh, sympy.erf, sympy.erfc)
 _ZP = sympy.Symbol("zp", positive=True)
@@ -399,6 +401,9 @@ def symbolic_class(f) -> str:
     polynomials and exp, sin, cos, sinh, cosh, erf, erfc, with powers of z-dependent sums at most
     :data:`SYMBOLIC_MAX_POWER`: erf, gelu, sin, cos, ...) or ``"numeric"`` (everything else: tanh,
     softplus, sigmoid, silu, ...; mpmath quadrature except for parity zeros and polynomial parts).
+    A "closed-form" expression whose expansion exceeds :data:`SYMBOLIC_MAX_TERMS` Gaussian-exp
+    terms, or contains erf/erfc other than as a single factor z^m·erf(·), falls back to mpmath for
+    the coefficients concerned: the decision again depends on the expression only.
 
     >>> [symbolic_class(n) for n in ("he3", "relu", "erf", "gelu", "tanh", "sigmoid")]
     ['polynomial', 'half-line', 'closed-form', 'closed-form', 'numeric', 'numeric']
@@ -413,12 +418,18 @@ def symbolic_class(f) -> str:
     return "numeric"
 
 
+_EXP_MOMENTS: dict = {}
+
+
 def _gaussian_exp_moment(m: int, a: sympy.Expr, b: sympy.Expr) -> sympy.Expr:
-    """E[z^m exp(a z + b z²)] for z ~ N(0,1), Re b < 1/2: β^{-1/2} e^{a²/2β} M_m(a/β, 1/β), β = 1-2b."""
+    """E[z^m exp(a z + b z²)] for z ~ N(0,1), Re b < 1/2: β^{-1/2} e^{a²/2β} M_m(a/β, 1/β), β = 1-2b.
+
+    M_m(μ, v) are the moments of N(μ, v) (M_j = μ M_{j−1} + (j−1) v M_{j−2}), cached per (a, b).
+    """
     beta = 1 - 2 * b
     mu, v = a / beta, 1 / beta
-    moments = [sympy.Integer(1), mu]
-    for j in range(2, m + 1):
+    moments = _EXP_MOMENTS.setdefault((a, b), [sympy.Integer(1), mu])
+    for j in range(len(moments), m + 1):
         moments.append(sympy.expand(mu * moments[j - 1] + (j - 1) * v * moments[j - 2]))
     return sympy.exp(a * a / (2 * beta)) / sympy.sqrt(beta) * moments[m]
 
@@ -426,6 +437,8 @@ def _gaussian_exp_moment(m: int, a: sympy.Expr, b: sympy.Expr) -> sympy.Expr:
 def _exp_class_terms(expr: sympy.Expr):
     """Write expr as Σ coeff·z^m·exp(a z + b z²); None if it is not of that form."""
     g = sympy.expand(sympy.powsimp(sympy.expand(expr.rewrite(sympy.exp)), combine="exp"))
+    if len(sympy.Add.make_args(g)) > SYMBOLIC_MAX_TERMS:
+        return None
     terms = []
     for term in sympy.Add.make_args(g):
         coeff, m, exponent = sympy.Integer(1), 0, sympy.Integer(0)
@@ -465,7 +478,8 @@ def _exp_class_projection(terms, k: int) -> sympy.Expr:
 
 
 def _clean(expr: sympy.Expr) -> sympy.Expr:
-    return sympy.simplify(sympy.expand_complex(sympy.expand(expr)))
+    """Real canonical form of a closed form (expansion only: bounded cost, unlike simplify)."""
+    return sympy.factor_terms(sympy.expand(sympy.expand_complex(sympy.expand(expr))))
 
 
 def _split_term(term: sympy.Expr) -> tuple[sympy.Expr, int, sympy.Expr]:
@@ -489,7 +503,8 @@ def _closed_form_part(part: sympy.Expr, order: int, parity: int) -> dict:
     Each term coeff·z^m·h of the expanded part is projected either as a Gaussian-exp term
     (z^m h = Σ c z^n exp(a z + b z²)) or by Stein's identity: with z^m He_k = Σ_i a_i He_i,
     E[z^m h He_k] = a_0 E[h] + Σ_{i≥1} a_i E[h' He_{i−1}] when h' is of Gaussian-exp form (erf,
-    erfc; a_0 E[h] is needed only when h is not odd, and then the term fails).
+    erfc of a polynomial argument: h is a single erf / erfc factor; a_0 E[h] is needed only when h
+    is not odd, and then the term fails).
     """
     ks = list(range(parity, order + 1, 2))
     groups: dict = {}
@@ -502,10 +517,14 @@ def _closed_form_part(part: sympy.Expr, order: int, parity: int) -> dict:
         if h == 1:
             plans.append(("poly", None, cms))
             continue
-        terms = _exp_class_terms(h)
-        if terms is not None:
+        if not h.has(sympy.erf, sympy.erfc):
+            terms = _exp_class_terms(h)
+            if terms is None:
+                return {}
             plans.append(("exp", terms, cms))
             continue
+        if not isinstance(h, (sympy.erf, sympy.erfc)):  # Stein only for a single erf / erfc factor
+            return {}
         dterms = _exp_class_terms(sympy.diff(h, z))
         if dterms is None:
             return {}

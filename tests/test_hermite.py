@@ -144,7 +144,7 @@ def test_decimal_literals_are_exact_decimals():
      ("centered:relu", "half-line"), ("erf", "closed-form"), ("gelu", "closed-form"), ("sin", "closed-form"),
      ("cos", "closed-form"), ("erfc(z) + exp(-z**2/3)*sin(2*z)", "closed-form"), ("tanh", "numeric"),
      ("softplus", "numeric"), ("sigmoid", "numeric"), ("silu", "numeric"), ("relu(z - 1)", "numeric"),
-     ("log(1 + z**2)", "numeric"), ("sin(z)**5", "numeric"), ("z" + "".join(f" + sin({i}*z)" for i in range(2, 30)), "numeric")],
+     ("log(1 + z**2)", "numeric"), ("sin(z)**4", "numeric"), ("z" + "".join(f" + sin({i}*z)" for i in range(2, 30)), "numeric")],
 )
 def test_symbolic_class_rule(name, cls):
     assert symbolic_class(name) == cls
