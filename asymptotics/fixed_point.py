@@ -1,8 +1,8 @@
 """One fixed-point engine for every self-consistent equation of the package.
 
 In the spirit of :mod:`scipy.optimize`: a single entry point, :func:`solve_fixed_point`, methods
-selected by name, and a uniform frozen result, :class:`FixedPointResult`.  Design points (issue 3
-§1; spec ``prior-art.md`` §3, which lists how every public solver in this niche gets them wrong):
+selected by name, and a uniform frozen result, :class:`FixedPointResult`.  Design points (a survey of
+the public solvers of this field found each of them failing on at least one of these):
 
 * **Convergence is judged on the residual of the undamped map**, G(x) − x, over *all* components,
   never on the (damped) step: with damping δ the step is (1 − δ)·(G(x) − x), and testing it against
@@ -315,7 +315,7 @@ def solve_fixed_point(
     fallback: bool = True,
     raise_on_failure: bool = True,
 ) -> FixedPointResult:
-    """Solve x = G(x) (spec ``prior-art.md`` §3 and §7 item 3; issue 3 §1).
+    """Solve x = G(x) .
 
     Parameters
     ----------
@@ -325,7 +325,7 @@ def solve_fixed_point(
         Starting point (warm start).
     method : {"anderson", "squarem", "damped"}
         Iteration scheme.  ``"damped"`` is x ← δ·x + (1 − δ)·G(x), with δ = ``damping`` the weight
-        on the *old* value (the spec's convention) and, if ``adaptive``, 1 − δ adapted on the fly.
+        on the *old* value (our convention, docs/theory/spiked-rf.md) and, if ``adaptive``, 1 − δ adapted on the fly.
     tol : float
         Convergence when ``|G(x)_i − x_i| <= tol * max(1, |x_i|)`` for every component.
     maxiter : int

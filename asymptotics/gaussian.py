@@ -1,6 +1,6 @@
 """Gaussian expectations: quadrature rules for E g(z), z ~ N(0, 1), in float64.
 
-Conventions follow ``spec/README.md`` ("Conventions"): expectations are over the standard normal
+Conventions follow docs/conventions.md ("Conventions"): expectations are over the standard normal
 density φ(z) = exp(-z²/2)/√(2π); Hermite polynomials are the probabilists' He_k.
 
 Three rules are offered.
@@ -22,7 +22,7 @@ Three rules are offered.
   shifts s: the panel edges of each row additionally include the moving breakpoints
   z = (b - s)/√c, so kinks of g are never inside a panel.  The node count is fixed, so the rule
   is fully vectorized (no per-point adaptivity), as needed by the conditional Gaussian
-  equivalence of spiked random features (``spec/spiked-rf.md`` §2).
+  equivalence of spiked random features (``docs/theory/spiked-rf.md §2).
 
 All rules are cached (:func:`functools.lru_cache`) and returned as read-only arrays.
 """
@@ -223,7 +223,7 @@ def normalized_hermite(x: np.ndarray, order: int) -> np.ndarray:
     """he_k(x) = He_k(x)/√(k!) for k = 0..order, stacked along a new first axis.
 
     Stable three-term recurrence he_{k+1} = (x he_k - √k he_{k-1}) / √(k+1), so that
-    E[he_j(z) he_k(z)] = δ_jk (spec README, "Conventions").
+    E[he_j(z) he_k(z)] = δ_jk (docs/conventions.md).
 
     >>> normalized_hermite(np.array([2.0]), 3)[:, 0] * np.sqrt([1, 1, 2, 6])   # He_k(2)
     array([1., 2., 3., 2.])
@@ -311,7 +311,7 @@ def shifted_gaussian_expectation(
     ``breakpoints`` are the kinks of ``fn`` (in its own argument).  With ``hermite_orders=None``
     returns E fn(s + √c z) with the shape of ``s``; otherwise an array of shape
     (len(hermite_orders),) + s.shape, with He_k (or he_k = He_k/√k! if ``normalized``).
-    This is the building block of the shifted Hermite coefficients of ``spec/spiked-rf.md`` §2.
+    This is the building block of the shifted Hermite coefficients of ``docs/theory/spiked-rf.md §2.
     Work is chunked so that at most ``chunk_nodes`` function values are held at once.
 
     >>> from scipy.special import erf

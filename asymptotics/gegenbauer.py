@@ -1,7 +1,7 @@
 """Spherical harmonics bookkeeping: harmonic dimensions B(d, k), normalized Gegenbauer polynomials
 and the Gegenbauer coefficients ξ_k(d) of a dot-product kernel on the sphere of radius √d.
 
-Conventions (``spec/kernels-ntk.md`` §6.1): x, x' uniform on S^{d-1}(√d), t = ⟨x, x'⟩/d has density
+Conventions (``docs/theory/kernels.md §6.1): x, x' uniform on S^{d-1}(√d), t = ⟨x, x'⟩/d has density
 ∝ (1 − t²)^{(d−3)/2} on [−1, 1];  Q_k^{(d)}(d t) = P_k(t) = C_k^{(α)}(t)/C_k^{(α)}(1) with α = (d−2)/2,
 so P_k(1) = 1 and E_t[P_j P_k] = δ_jk / B(d, k).  A kernel h(t) has
 
@@ -87,7 +87,7 @@ def _check_degree(k, what: str = "degree k") -> int:
 
 
 def harmonic_dimension(d: int, k: int) -> int:
-    """Exact dimension B(d, k) of degree-k spherical harmonics on S^{d−1} (spec §6.1).
+    """Exact dimension B(d, k) of degree-k spherical harmonics on S^{d−1} (docs/theory/kernels.md §6.1).
 
     B(d, 0) = 1 and B(d, k) = (2k + d − 2)/k · C(k + d − 3, k − 1) for k ≥ 1 (d ≥ 2), so
     B(d, 1) = d, B(d, 2) = (d + 2)(d − 1)/2 and B(d, k) ~ d^k/k!.  Python integers: exact at any size.
@@ -243,7 +243,7 @@ def monomial_gegenbauer_weights(d, order: int, jmax: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class GegenbauerCoefficients:
-    """Gegenbauer coefficients ξ_0..ξ_order of a dot-product kernel at dimension d (spec §6.1).
+    """Gegenbauer coefficients ξ_0..ξ_order of a dot-product kernel at dimension d (docs/theory/kernels.md §6.1).
 
     Attributes
     ----------
@@ -347,14 +347,14 @@ def gegenbauer_coefficients(
     h: Callable[[np.ndarray], np.ndarray], d: int, order: int, *, h1: float | None = None,
     panels: int = 24, nodes: int = 24, kernel: str = "",
 ) -> GegenbauerCoefficients:
-    """ξ_k(d) = B(d, k) E_t[h(t) P_k(t)], k = 0..order, by quadrature for any vectorized h (spec §6.1).
+    """ξ_k(d) = B(d, k) E_t[h(t) P_k(t)], k = 0..order, by quadrature for any vectorized h (docs/theory/kernels.md §6.1).
 
     Uses :func:`sphere_marginal_rule`; the error estimate compares the rule with one of half as many
     panels and adds the cancellation floor 1e-16·√B(d, k)·max|h|.  ``h1`` defaults to h(1.0).
 
     >>> relu_nt = lambda t: t * (np.pi - np.arccos(np.clip(t, -1, 1))) / (2 * np.pi)
     >>> g = gegenbauer_coefficients(relu_nt, 10, 4)
-    >>> round(g.xi[1], 13), round(g.xi[3], 13) + 0.0, round(g.xi[2], 5)     # spec table §6.6
+    >>> round(g.xi[1], 13), round(g.xi[3], 13) + 0.0, round(g.xi[2], 5)     # docs/theory/kernels.md §6.6 (table)
     (0.25, 0.0, 0.15679)
     """
     if not callable(h):

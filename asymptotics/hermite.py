@@ -1,13 +1,13 @@
 """Hermite coefficients of activations: exact (sympy), high precision (mpmath) and float64.
 
-Conventions (``spec/README.md``, "Conventions"): probabilists' Hermite polynomials He_k with
+Conventions (docs/conventions.md): probabilists' Hermite polynomials He_k with
 E[He_j(z) He_k(z)] = k! δ_jk for z ~ N(0, 1), and orthonormal coefficients
 
     c_k = E[f(z) He_k(z)] / √(k!),        so that  ‖f‖² = E f(z)² = Σ_k c_k².
 
-Named constants (Ba et al. 2022 eq. 2.2; ``spec/one-step-ge.md``): μ0 = c_0, μ1 = c_1 = E[z f(z)],
+Named constants (Ba et al. 2022 eq. 2.2; docs/theory/one-step.md): μ0 = c_0, μ1 = c_1 = E[z f(z)],
 μ* = √(‖f‖² − μ0² − μ1²) (written μ2 in Ba et al.).  Shifted coefficients of the conditional
-Gaussian equivalence (Cui et al. 2024; ``spec/spiked-rf.md`` §2):
+Gaussian equivalence (Cui et al. 2024; ``docs/theory/spiked-rf.md §2):
 
     μ0(s) = E f(s + √c z),   μ1(s) = E[z f(s + √c z)] / √c,   μ*(s)² = E f(s + √c z)² − μ0(s)² − c μ1(s)².
 
@@ -722,7 +722,7 @@ def hermite_coefficients(
     digits: int | None = None,
     method: str = "auto",
 ) -> HermiteCoefficients:
-    """Orthonormal Hermite coefficients c_k = E[f(z) He_k(z)]/√(k!), k = 0..order (spec README).
+    """Orthonormal Hermite coefficients c_k = E[f(z) He_k(z)]/√(k!), k = 0..order (docs/conventions.md).
 
     Parameters
     ----------
@@ -811,7 +811,7 @@ def hermite_coefficients(
 
 @dataclass(frozen=True)
 class HermiteConstants:
-    """Named Gaussian constants of an activation (spec README "Conventions"; Ba et al. eq. 2.2).
+    """Named Gaussian constants of an activation (docs/conventions.md; Ba et al. eq. 2.2).
 
     mu0 = E f(z); mu1 = E[z f(z)]; mu_star = √(‖f‖² − μ0² − μ1²) (μ2 in Ba et al.);
     norm2 = E f(z)²; norm2_nonlinear = ‖P_{>1} f‖² = mu_star²; mean_derivative = E f'(z);
@@ -862,7 +862,7 @@ def _constants(act: Activation) -> HermiteConstants:
 def hermite_constants(f) -> HermiteConstants:
     """μ0, μ1, μ*, ‖f‖², ‖P_{>1}f‖², E f', Var f', E[z f'] of an activation (float path, cached).
 
-    Definitions: spec README "Conventions" and Ba et al. eq. (2.2).  Stein's lemma gives
+    Definitions: docs/conventions.md and Ba et al. eq. (2.2).  Stein's lemma gives
     E[z f(z)] = E f'(z) for continuous, a.e.-differentiable f of moderate growth (relu: both 1/2).
     For a *discontinuous* f (sign) the a.e. derivative (0 for sign) is used, so ``mean_derivative``
     = 0 ≠ μ1 = √(2/π): the distributional derivative 2δ would restore Stein's identity.
@@ -907,7 +907,7 @@ class PreciseConstants:
 def hermite_norm2(f, digits: int | None = None) -> PreciseConstants:
     """‖f‖² = E f(z)² with μ0, μ1 and μ* = √(‖f‖² − μ0² − μ1²) at ``digits`` digits (default 30).
 
-    High-precision companion of :func:`hermite_constants` (spec README "Conventions").
+    High-precision companion of :func:`hermite_constants` (docs/conventions.md).
 
     >>> pc = hermite_norm2("relu", digits=20)
     >>> pc.to_dict()["norm2"], pc.to_dict()["mu1"]
@@ -929,7 +929,7 @@ def hermite_norm2(f, digits: int | None = None) -> PreciseConstants:
 
 
 # --------------------------------------------------------------------------------------------
-# public: shifted moments (spiked random features, spec/spiked-rf.md §2)
+# public: shifted moments (spiked random features, docs/theory/spiked-rf.md §2)
 
 
 def shifted_moments(f, s, c: float = 1.0, orders: Sequence[int] = (0, 1, 2), *, normalized: bool = False):
@@ -965,7 +965,7 @@ def shifted_moments(f, s, c: float = 1.0, orders: Sequence[int] = (0, 1, 2), *, 
 
 @dataclass(frozen=True, eq=False)
 class ShiftedCoefficients:
-    """Conditional-GE coefficients at shifts s (spec/spiked-rf.md §2), arrays shaped like s.
+    """Conditional-GE coefficients at shifts s (docs/theory/spiked-rf.md §2), arrays shaped like s.
 
     mu0 = E f(s + √c z); mu1 = E[z f(s + √c z)]/√c (= E f'(s + √c z));
     second_moment = E f(s + √c z)²; mu_star = √max(second_moment − mu0² − c mu1², 0).

@@ -5,7 +5,7 @@ f̂(x) = K(x, X)(K + λ I_n)^{-1} y with y = f*(x) + ε, Var ε = σ_ε² (``noi
 :class:`asymptotics.settings.OneStep`).
 
 Kernels (§6.6).  With orthonormal Hermite coefficients ĉ_k = E[σ(G) He_k(G)]/√(k!) (package convention,
-``spec/README.md``) — the spec's §6.6 writes the raw c_k = E[σ He_k] = √(k!) ĉ_k — and w ~ N(0, I_d/d):
+docs/conventions.md) — some references write the raw c_k = E[σ He_k] = √(k!) ĉ_k — and w ~ N(0, I_d/d):
 
     RF / NNGP (second layer):  h_RF(ρ) = E[σ(u)σ(v)]   = Σ_k c_k²/k! ρ^k     = Σ_k ĉ_k² ρ^k,
     first-layer NTK:           h_NT(ρ) = ρ E[σ'(u)σ'(v)] = Σ_k c_k²/(k−1)! ρ^k = Σ_k k ĉ_k² ρ^k,
@@ -24,7 +24,7 @@ KRR theory:
 
 >>> s = KernelRidge(kernel="ntk", activation="relu", d=40, n=1600, lam=0.0, noise=0.5,
 ...                 target={1: 1.0, 2: 1.0, 3: 0.25, 4: 0.25})
->>> round(krr_risk(s).test_error, 2)        # spec §6.7: simulation 0.91, deterministic equivalent 0.91
+>>> round(krr_risk(s).test_error, 2)        # docs/theory/kernels.md §6.7: simulation 0.91, deterministic equivalent 0.91
 0.91
 """
 
@@ -88,7 +88,7 @@ _TWO_PI = 2.0 * math.pi
 
 
 # --------------------------------------------------------------------------------------------
-# closed forms (spec §6.6)
+# closed forms (docs/theory/kernels.md §6.6)
 
 
 def _acos(r):
@@ -157,7 +157,7 @@ def _jump_points(act: Activation) -> list:
 
 @dataclass(frozen=True)
 class DotProductKernel:
-    """h(ρ) for a two-layer network with activation σ (spec §6.6).
+    """h(ρ) for a two-layer network with activation σ (docs/theory/kernels.md §6.6).
 
     Attributes
     ----------
@@ -268,7 +268,7 @@ class DotProductKernel:
         return _h1(self)
 
     def taylor(self, order: int) -> np.ndarray:
-        """Taylor coefficients a_0..a_order of h (= ξ_k(∞)): ĉ_k² (RF), k ĉ_k² (NTK) (spec §6.6)."""
+        """Taylor coefficients a_0..a_order of h (= ξ_k(∞)): ĉ_k² (RF), k ĉ_k² (NTK) (docs/theory/kernels.md §6.6)."""
         if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 0:
             raise InvalidParameterError(f"order must be a non-negative integer, got {order!r}")
         return _taylor(self, int(order)).copy()
@@ -357,7 +357,7 @@ def _h1(kernel: DotProductKernel) -> float:
 
 
 def dot_product_kernel(activation, kind: str = "ntk", d: float | None = None) -> DotProductKernel:
-    """The kernel of a two-layer network with this activation (spec §6.6).
+    """The kernel of a two-layer network with this activation (docs/theory/kernels.md §6.6).
 
     ``kind`` = ``"rf"`` | ``"ntk"`` | ``"both"``; ``"both"`` needs ``d`` (h = d·h_NT + h_RF).
 
@@ -383,14 +383,14 @@ def _kernel_gegenbauer(kernel: DotProductKernel, d: float, order: int, method: s
 
 
 def kernel_gegenbauer(kernel: DotProductKernel, d, order: int, method: str = "auto") -> GegenbauerCoefficients:
-    """Gegenbauer coefficients ξ_k(d), k = 0..order, of an activation kernel (spec §6.1, §6.6).
+    """Gegenbauer coefficients ξ_k(d), k = 0..order, of an activation kernel (docs/theory/kernels.md §6.1, §6.6).
 
     ``method``: ``"series"`` (exact positive series on the Taylor coefficients, no cancellation at any
     d; the default ``"auto"``), or ``"quadrature"`` (direct projection of h(t), integer d only).
     ``d = math.inf`` gives the Taylor limit ξ_k(∞) = h^{(k)}(0)/k!.  Cached per (kernel, d, order).
 
     >>> g = kernel_gegenbauer(dot_product_kernel("relu", "ntk"), 40, 6)
-    >>> [round(x, 5) + 0.0 for x in g.xi]       # spec table §6.6, d = 40
+    >>> [round(x, 5) + 0.0 for x in g.xi]       # docs/theory/kernels.md §6.6 (table), d = 40
     [0.00403, 0.25, 0.159, 0.0, 0.02686, 0.0, 0.01225]
     """
     if not isinstance(kernel, DotProductKernel):
@@ -416,7 +416,7 @@ def kernel_gegenbauer(kernel: DotProductKernel, d, order: int, method: str = "au
 
 @dataclass(frozen=True)
 class TargetProfile:
-    """Degree profile F_k² = ‖P_k f*‖²_{L²} of a target on the sphere (spec §6.1).
+    """Degree profile F_k² = ‖P_k f*‖²_{L²} of a target on the sphere (docs/theory/kernels.md §6.1).
 
     ``F2[k]`` for k = 0..order; ``tail`` = ‖f*‖² − Σ_k F_k² (degrees above ``order``, never resolved).
     """
@@ -483,7 +483,7 @@ def target_profile(g, d, order: int = 12) -> TargetProfile:
     """Degree profile of the single-index target f*(x) = g(⟨β, x⟩), ‖β‖ = 1, x ~ Unif(S^{d−1}(√d)).
 
     Funk–Hecke: P_k f* = B(d, k) E_t[g(√d t) P_k(t)] · P_k(⟨β, x⟩/√d), so
-    F_k² = B(d, k) (E_t[g(√d t) P_k(t)])² (spec §6.1, our application).  For ``d = inf``,
+    F_k² = B(d, k) (E_t[g(√d t) P_k(t)])² (docs/theory/kernels.md §6.1, our application).  For ``d = inf``,
     ⟨β, x⟩ → N(0, 1) and F_k² = ĉ_k², the orthonormal Hermite coefficients of g.
     ``g``: activation name / expression (see :func:`asymptotics.activations.get_activation`).
 
@@ -525,7 +525,7 @@ def target_profile(g, d, order: int = 12) -> TargetProfile:
 
 @dataclass(frozen=True)
 class KernelRidge:
-    """KRR on the sphere with a two-layer-network kernel (spec ``kernels-ntk.md`` §6.1).
+    """KRR on the sphere with a two-layer-network kernel (docs/theory/kernels.md §6.1).
 
     Defined here rather than in :mod:`asymptotics.settings` (to avoid edit collisions); validated
     once at construction, like the other settings.
@@ -613,7 +613,7 @@ def _resolve_target(target, d: int) -> TargetProfile:
 
 @dataclass(frozen=True)
 class KRRRisk:
-    """Deterministic equivalent of KRR test / train error at one n (spec §6.4).
+    """Deterministic equivalent of KRR test / train error at one n (docs/theory/kernels.md §6.4).
 
     Attributes
     ----------
@@ -664,7 +664,7 @@ def krr_equivalent(
     xi: Sequence[float], d, n: float, lam: float, target, noise: float = 0.0, *, lump: float = 0.0,
     kappa0: float | None = None,
 ) -> KRRRisk:
-    """Finite-d deterministic equivalent of KRR from explicit Gegenbauer coefficients (spec §6.4, [R]).
+    """Finite-d deterministic equivalent of KRR from explicit Gegenbauer coefficients (docs/theory/kernels.md §6.4, [R]).
 
     With μ_k = ξ_k / B(d, k) (multiplicity B(d, k)) for k = 0..K = len(xi) − 1 and the remaining
     degrees lumped (μ ≪ κ: they contribute r/κ to the degrees of freedom, nothing to df2, and are not
@@ -760,14 +760,14 @@ def _degree_cutoff(d: int, n: float, target_order: int, tail_factor: float, max_
 
 def krr_risk(setting: KernelRidge, *, max_degree: int = 64, tail_factor: float = 1e3,
              kappa0: float | None = None, degree_cutoff: int | None = None) -> KRRRisk:
-    """Finite-d deterministic equivalent of the KRR test error for a :class:`KernelRidge` (spec §6.4).
+    """Finite-d deterministic equivalent of the KRR test error for a :class:`KernelRidge` (docs/theory/kernels.md §6.4).
 
     The Gegenbauer coefficients of the kernel are computed (series route) up to the degree K where
     B(d, K+1) ≥ ``tail_factor``·n (at most ``max_degree``), the higher degrees are lumped into the
     self-induced ridge h(1) − Σ_{k≤K} ξ_k, and :func:`krr_equivalent` does the rest.
 
     >>> s = KernelRidge("ntk", "relu", d=40, n=400, lam=0.0, noise=0.5, target="1:1,2:1,3:0.25,4:0.25")
-    >>> round(krr_risk(s).test_error, 2)       # spec §6.7: 1.43
+    >>> round(krr_risk(s).test_error, 2)       # docs/theory/kernels.md §6.7: 1.43
     1.43
     """
     if not isinstance(setting, KernelRidge):
@@ -793,7 +793,7 @@ def krr_risk_curve(setting: KernelRidge, ns: Iterable[float], *, max_degree: int
     and warm-started effective ridge (κ of the previous n in increasing order brackets the next).
 
     >>> s = KernelRidge("ntk", "relu", d=40, n=1, lam=0.0, noise=0.5, target="1:1,2:1,3:0.25,4:0.25")
-    >>> [round(r.test_error, 2) for r in krr_risk_curve(s, [200, 820, 3000])]   # spec §6.7
+    >>> [round(r.test_error, 2) for r in krr_risk_curve(s, [200, 820, 3000])]   # docs/theory/kernels.md §6.7
     [1.69, 1.16, 0.72]
     """
     if not isinstance(setting, KernelRidge):
@@ -820,7 +820,7 @@ def krr_risk_curve(setting: KernelRidge, ns: Iterable[float], *, max_degree: int
 
 @dataclass(frozen=True)
 class KRRTransition:
-    """Asymptotic KRR risk at n = ψ B(d, ℓ) (spec §6.3, [R] validated [S]): risk = floor + bias + variance."""
+    """Asymptotic KRR risk at n = ψ B(d, ℓ) (docs/theory/kernels.md §6.3, [R] validated [S]): risk = floor + bias + variance."""
 
     ell: int
     psi: float
@@ -839,7 +839,7 @@ class KRRTransition:
 
 def krr_transition(xi: Sequence[float], h1: float, target, ell: int, psi, lam: float = 0.0,
                    noise: float = 0.0) -> KRRTransition | tuple[KRRTransition, ...]:
-    """Closed-form KRR risk across the transition n ≈ ψ B(d, ℓ) (spec §6.3, our reconstruction [R]).
+    """Closed-form KRR risk across the transition n ≈ ψ B(d, ℓ) (docs/theory/kernels.md §6.3, our reconstruction [R]).
 
     r_{>ℓ} = h(1) − Σ_{k≤ℓ} ξ_k (self-induced ridge), λ̃ = (λ + r_{>ℓ})/(ψ ξ_ℓ), γ = 1/ψ, m the
     Marchenko–Pastur Stieltjes transform (ratio γ) at −λ̃ (:func:`asymptotics.spectra.mp_stieltjes`):
@@ -906,7 +906,7 @@ def krr_transition(xi: Sequence[float], h1: float, target, ell: int, psi, lam: f
 
 
 def krr_staircase(target, kappa, xi: Sequence[float] | None = None, *, zero_tol: float = 1e-12):
-    """The staircase R(κ) = ‖P_{>⌊κ⌋} f*‖², κ = log n / log d (spec §6.2, [V-sec]).
+    """The staircase R(κ) = ‖P_{>⌊κ⌋} f*‖², κ = log n / log d (docs/theory/kernels.md §6.2, [V-sec]).
 
     With ``xi`` (Gegenbauer coefficients of the kernel) degrees with ξ_k ≤ ``zero_tol`` are never
     learned and stay in the floor (ReLU NTK: odd k ≥ 3).  Vectorized over ``kappa``.

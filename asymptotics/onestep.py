@@ -1,6 +1,6 @@
 """One gradient step on the first layer, then ridge: the Gaussian-equivalent risk (Ba et al. 2022).
 
-All formulas are those of spec ``one-step-ge.md``; §4.2 and §4.2b are our derivation (the paper's
+All formulas are those of docs/theory/one-step.md; §4.2 and §4.2b are our derivation (the paper's
 appendix formula (C.28) was not available), checked against Monte Carlo of the real network by
 ``validation.compare``.
 
@@ -20,7 +20,7 @@ The limit is not uniform in μ0: it needs μ0² ≫ κ̄/N, so for a nearly cent
 prefer the finite-d equivalent.  Validated by Monte Carlo for ReLU students (tests/test_validation.py).
 
 >>> r = one_step_risk(OneStep("tanh", "tanh", psi1=2, psi2=2, lam=1e-2, eta=4, noise=0.1))
->>> round(r.risk, 4), round(r.risk_rf, 4)      # spec §4.3 table: 0.1056 and 0.1285
+>>> round(r.risk, 4), round(r.risk_rf, 4)      # docs/theory/one-step.md §4.3 table: 0.1056 and 0.1285
 (0.1056, 0.1285)
 """
 
@@ -72,7 +72,7 @@ _CENTERED_TOL = 1e-10
 
 @dataclass(frozen=True)
 class Spike:
-    """Rank-one part W1 ≈ W0 + u aᵀ of the trained weights (spec ``one-step-ge.md`` §2).
+    """Rank-one part W1 ≈ W0 + u aᵀ of the trained weights (docs/theory/one-step.md §2).
 
     ``r2`` = lim ‖u‖², ``gamma2`` = lim ⟨û, β*⟩², ``theta`` = r²/ψ2 the spike in the column covariance
     C_W = (I + θûûᵀ)/d.
@@ -150,7 +150,7 @@ def _student_is_centered(mu0: float) -> bool:
 
 
 def spike(setting: OneStep) -> Spike:
-    """Spike strength and alignment after one step (spec ``one-step-ge.md`` §2, §4.2 step 1).
+    """Spike strength and alignment after one step (docs/theory/one-step.md §2, §4.2 step 1).
 
     E_y = μ0*² + μ1*² + μ2*² + σ_ε²,  r² = η²μ1²(μ1*² + E_y/ψ1),  γ² = μ1*²/(μ1*² + E_y/ψ1).
 
@@ -235,7 +235,7 @@ def _check_finite(value: float, what: str, setting: OneStep) -> float:
 def one_step_risk(setting: OneStep) -> OneStepRisk:
     """Asymptotic test risk R_1 after one step of size η, with R_0, train error and derived quantities.
 
-    Implements spec ``one-step-ge.md`` §4.2 (risk) and §4.2b (train error):
+    Implements docs/theory/one-step.md §4.2 (risk) and §4.2b (train error):
 
         R = μ0*² + μ2*² + [μ1*² − q + (μ0*² + μ2*² + σ_ε²)·D2] / (1 − D2)
 
@@ -286,7 +286,7 @@ def one_step_curve(setting: OneStep, parameter: str, values: Iterable[float]) ->
     the noise, so those sweeps reuse it; ψ1, ψ2 and λ sweeps start the root bracket at the previous κ̄.
 
     >>> s = OneStep("tanh", "tanh", psi1=2, psi2=2, lam=1e-2, noise=0.1)
-    >>> [round(r.risk, 4) for r in one_step_curve(s, "eta", [0, 1, 2, 4])]   # spec §4.3
+    >>> [round(r.risk, 4) for r in one_step_curve(s, "eta", [0, 1, 2, 4])]   # docs/theory/one-step.md §4.3
     [0.1285, 0.1251, 0.1178, 0.1056]
     """
     if not (isinstance(parameter, str) and parameter in SWEEP_PARAMETERS):
@@ -316,7 +316,7 @@ def one_step_risk_on_weights(
     Gaussian equivalent φ = (μ0·1 + μ1 Wᵀx + μ* z)/√N, whose second moment is
     S = (μ0² 11ᵀ + μ1² WᵀW + μ*² I)/N and whose correlation with the teacher is
     b = (μ0 μ0* 1 + μ1 μ1* Wᵀβ)/√N; the ridge equivalent of :mod:`asymptotics.ridge` is then evaluated
-    exactly on the spectrum of S (ridge λ/N in the (1/n)-normalization, spec §1).  The Hermite
+    exactly on the spectrum of S (ridge λ/N in the (1/n)-normalization, docs/theory/one-step.md §1).  The Hermite
     constants are those of unit-norm neurons (columns of W have norm → 1).
 
     Returns a :class:`~asymptotics.ridge.RidgeEquivalent` whose ``test_error`` converges to
@@ -385,7 +385,7 @@ class LargeStepLimit:
 def large_step_limit(
     student: "str | Activation", teacher: "str | Activation", kappa_max: float = 30.0, nodes: int = 120
 ) -> LargeStepLimit:
-    """τ* = inf_κ E_{ξ1}[(σ*(ξ1) − E_{ξ2} σ(κ ξ1 + ξ2))²] and κ* (spec ``one-step-ge.md`` §5, eq. 5.1).
+    """τ* = inf_κ E_{ξ1}[(σ*(ξ1) − E_{ξ2} σ(κ ξ1 + ξ2))²] and κ* (docs/theory/one-step.md §5, eq. 5.1).
 
     Both expectations use a fixed ``nodes``-point Gauss–Hermite rule (the inner average is smooth in
     ξ1 even for kinked σ); the minimum over κ ∈ [−κ_max, κ_max] is located on a grid and polished by

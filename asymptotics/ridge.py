@@ -5,15 +5,15 @@ given weight matrix).  Setting: features φ ∈ R^p with second-moment matrix S,
 where g is the part of the teacher correlated with the features through b = E[φ g], and ε' collects
 everything the features cannot see (label noise and the teacher's non-linear part, variance
 ``noise_var``).  Ridge in the normalization min (1/n)‖y − Φa‖² + λ_eff ‖a‖² has the effective ridge κ
-solving (spec ``one-step-ge.md`` §4.2 step 3, in matrix form)
+solving (docs/theory/one-step.md §4.2 step 3, in matrix form)
 
     κ = λ_eff + κ · df1(κ)/n,          df1(κ) = Tr S (S + κ)^{-1},
 
-and, with df2(κ) = Tr S² (S + κ)^{-2} and q = bᵀ(S + 2κ)(S + κ)^{-2} b (spec §4.2 step 5),
+and, with df2(κ) = Tr S² (S + κ)^{-2} and q = bᵀ(S + 2κ)(S + κ)^{-2} b (docs/theory/one-step.md §4.2 step 5),
 
     E(f̂ − g)² = [E g² − q + noise_var · df2/n] / (1 − df2/n).
 
-The training error on noisy labels is (spec §4.2b) E_train = (1 − df1/n)² · E(f̂ − y)², because
+The training error on noisy labels is (docs/theory/one-step.md §4.2b) E_train = (1 − df1/n)² · E(f̂ − y)², because
 λ_eff/κ = 1 − df1/n; this form also holds in the ridgeless limit.
 """
 
@@ -67,7 +67,7 @@ def solve_effective_ridge(
     scale: float = 1.0,
     rtol: float = 1e-13,
 ) -> tuple[float, int]:
-    """Root κ ≥ 0 of κ·(1 − df1(κ)/n) = λ (spec ``one-step-ge.md`` §4.2 step 3).
+    """Root κ ≥ 0 of κ·(1 − df1(κ)/n) = λ (docs/theory/one-step.md §4.2 step 3).
 
     ``df1_over_n`` must be non-increasing in κ with values in [0, 1] at the root; κ(1 − df1/n) is then
     increasing and the root is unique.  For λ = 0 (ridgeless) the root is 0 when df1(0⁺)/n < 1
@@ -148,7 +148,7 @@ def ridge_errors(
     variance of the part of y the features cannot see (it is learned as noise), ``unexplained`` the
     part of that which belongs to the noise-free teacher (it adds to the test error), and
     ``label_noise_var`` = σ_ε².  Returns ``(test, train)`` with test = E(f̂ − f*)² and
-    train = (1 − df1)² · (test + σ_ε²)  (spec ``one-step-ge.md`` §4.2 step 5 and §4.2b).
+    train = (1 − df1)² · (test + σ_ε²)  (docs/theory/one-step.md §4.2 step 5 and §4.2b).
     """
     if not df2 < 1.0:
         raise InvalidParameterError(

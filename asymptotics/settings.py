@@ -1,7 +1,7 @@
 """Validated, immutable descriptions of a learning problem.
 
 A setting is checked once, at construction, so that every function receiving one can trust it.
-Names follow the symbols of the spec (``../shared/spec/README.md``, "Conventions").
+Names follow the symbols of docs/conventions.md.
 
 >>> s = OneStep(student="tanh", teacher="tanh", psi1=2, psi2=2, lam=1e-2, eta=1, noise=0.1)
 >>> s.replace(eta=0).eta

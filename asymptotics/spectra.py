@@ -2,7 +2,7 @@
 
 Conventions: the Marchenko–Pastur (MP) law with aspect ratio ``ratio`` = p/n and unit variance is the
 limiting spectrum of (1/n) GᵀG for G ∈ R^{n×p} with iid N(0, 1) entries.  Its Stieltjes transform
-m(z) = ∫ dμ(x) / (x − z) solves (spec ``one-step-ge.md`` §4.2, step 2)
+m(z) = ∫ dμ(x) / (x − z) solves (docs/theory/one-step.md §4.2, step 2)
 
     ratio · z · m² + (z + ratio − 1) · m + 1 = 0,
 
@@ -81,7 +81,7 @@ def mp_stieltjes_derivative(z, ratio: float):
 
 
 def spiked_companion_delta(w, psi2: float):
-    """δ_w > 0 solving w·δ² + (w + 1 − 1/ψ2)·δ − 1/ψ2 = 0, for w > 0 (spec ``one-step-ge.md`` §4.2 step 4).
+    """δ_w > 0 solving w·δ² + (w + 1 − 1/ψ2)·δ − 1/ψ2 = 0, for w > 0 (docs/theory/one-step.md §4.2 step 4).
 
     δ_w = (1/N) Tr (Ŝ + w)^{-1} for Ŝ = (1/N) Σ_i g_i g_iᵀ ∈ R^{d×d}, N samples, d/N = 1/ψ2; it is the
     fixed point δ = (1/ψ2) / (w + 1/(1 + δ)).  Returns (δ, dδ/dw).
@@ -104,7 +104,7 @@ def spiked_quadratic_form(w, psi2: float, theta: float, gamma2: float):
     Ŝ = (1/N) Σ_i g_i g_iᵀ is a d×d sample covariance of N = ψ2·d vectors with population covariance
     T = I + θ ûûᵀ, and γ² = ⟨û, β⟩² for a unit vector β.  With δ = δ_w from
     :func:`spiked_companion_delta`, the anisotropic equivalent (Ŝ + w)^{-1} ≈ (w + T/(1 + δ))^{-1}
-    and Sherman–Morrison give (spec ``one-step-ge.md`` §4.2 step 4)
+    and Sherman–Morrison give (docs/theory/one-step.md §4.2 step 4)
 
         B = (1/a0) (1 − γ² a1 / (a0 + a1)),   a0 = w + 1/(1 + δ),   a1 = θ/(1 + δ).
 

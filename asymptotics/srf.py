@@ -1,6 +1,6 @@
 """Spiked random features (sRF) after one giant step: parameters, conditional GE, order parameters, errors.
 
-Implements spec ``spiked-rf.md`` (Cui et al. 2024, "Result 3.3" as read from the authors' code):
+Implements docs/theory/spiked-rf.md (Cui et al. 2024, "Result 3.3" as read from the authors' code):
 
 1. the map network → sRF, (r, c, γ) from η̃, α0, σ, σ* (§1.4), with the corrected formulas for
    non-centered activations (ReLU; §1.4 caveat, our derivation [R, N]) — :func:`srf_parameters`;
@@ -10,12 +10,12 @@ Implements spec ``spiked-rf.md`` (Cui et al. 2024, "Result 3.3" as read from the
    the F and H sums), the unregularized mean channel m (§3.5), test and train error (§3.6), label
    noise — :func:`srf_risk`, :func:`srf_curve`, :func:`optimal_ridge`;
 4. two spectral back-ends: the large-d Marchenko–Pastur closed forms of §3.7
-   (:class:`MarchenkoPasturSpectrum`, the default and *the* theory, spec §9.1), and a finite-d one on a
+   (:class:`MarchenkoPasturSpectrum`, the default and *the* theory, docs/theory/spiked-rf.md §9.1), and a finite-d one on a
    sampled or given W0 (:func:`finite_spectrum`), either spike-averaged (H_j → D_j, F sums by
-   Sherman–Morrison on the spectrum of W Wᵀ, spec §9.1) or with the single draw of v and ζ the
+   Sherman–Morrison on the spectrum of W Wᵀ, docs/theory/spiked-rf.md §9.1) or with the single draw of v and ζ the
    authors use (§3.1).
 
-Solving (spec §4, §9.2).  (V1, V2) form a closed 2-d system: the hats V̂1, V̂2 depend on V1, V2
+Solving (docs/theory/spiked-rf.md §4, §9.2).  (V1, V2) form a closed 2-d system: the hats V̂1, V̂2 depend on V1, V2
 only, and V1, V2 on V̂1, V̂2 only.  That system is solved with the package's fixed-point engine
 (:func:`asymptotics.fixed_point.solve_fixed_point`, Anderson by default); given (V1, V2), ψ is
 explicit and (θ, m), (q1, q2) are 2×2 linear solves.  ``solver="full"`` instead iterates the
@@ -24,11 +24,11 @@ authors' 7-parameter map (q1, q2, V1, V2, θ, ψ, m) with the engine.  Either wa
 
 Noise convention [R]: ``noise`` is the standard deviation σ_ε of label noise on *every* label, so
 E y² = ‖σ*‖² + σ_ε² in (r, c, γ) (§1.4) and σ_ε² is added to the conditional error in the q̂ equations
-and the train error; the test error is against the noise-free teacher (spec README).
+and the train error; the test error is against the noise-free teacher (docs/conventions.md).
 
 >>> from asymptotics.settings import GiantStep
 >>> res = srf_risk(GiantStep("tanh", "sin", alpha0=20, eta_tilde=3, alpha=3.0, lam=0.1))
->>> round(res.test_error, 4), res.converged          # spec §9.1: large-d value 0.0325
+>>> round(res.test_error, 4), res.converged          # docs/theory/spiked-rf.md §9.1: large-d value 0.0325
 (0.0325, True)
 """
 
@@ -74,7 +74,7 @@ __all__ = [
 #: Domain of the sRF parameters: |r| ≤ SRF_MAX and c ∈ [1/SRF_MAX, SRF_MAX] (beyond, the preactivation
 #: rκ + √c z overflows any activation's useful range and the κ quadrature loses all digits).
 SRF_MAX = 1e6
-#: κ nodes of the fixed Gauss–Hermite rule (spec §4: 121 agrees with adaptive quadrature).
+#: κ nodes of the fixed Gauss–Hermite rule (docs/theory/spiked-rf.md §4: 121 agrees with adaptive quadrature).
 DEFAULT_KAPPA_NODES = 121
 #: Parameters of :class:`~asymptotics.settings.GiantStep` that :func:`srf_curve` may sweep.
 SWEEP_PARAMETERS = ("alpha", "lam", "noise", "alpha0", "eta_tilde", "width_ratio")
@@ -87,7 +87,7 @@ _FORMULAS = ("corrected", "code")
 
 @dataclass(frozen=True)
 class SRFParameters:
-    """Spike strength r, bulk variance c and spike–teacher overlap γ of the sRF (spec §1.4).
+    """Spike strength r, bulk variance c and spike–teacher overlap γ of the sRF (docs/theory/spiked-rf.md §1.4).
 
     The sRF preactivation is h_i(x) = √c⟨w_i⁰, x⟩ + rκ with κ = ⟨v, x⟩/√d, and the teacher direction
     is θ = γv + ρζ, ρ = √(1 − γ²).  ``formula`` records where the values came from.
@@ -136,7 +136,7 @@ def _as_srf(srf) -> SRFParameters:
 
 
 def srf_parameters(setting: GiantStep, formula: str = "corrected") -> SRFParameters:
-    """(r, c, γ) of the sRF that models the network after one giant step (spec ``spiked-rf.md`` §1.4).
+    """(r, c, γ) of the sRF that models the network after one giant step (docs/theory/spiked-rf.md §1.4).
 
     With μ0, μ1 = E[zσ], Var σ', E[zσ'] of the student, μ0*, μ1*, ‖σ*‖² of the teacher and
     E_y = E[(y − μ0)²] = ‖σ*‖² − 2μ0μ0* + μ0² + σ_ε² (the gradient sees y − f0 ≈ y − μ0):
@@ -144,13 +144,13 @@ def srf_parameters(setting: GiantStep, formula: str = "corrected") -> SRFParamet
         r = η̃ μ1 √(μ1*² + E_y/α0),   γ = μ1*/√(μ1*² + E_y/α0),
         c = s_b² + (η̃²/α0) E_y Var σ',   s_b = 1 + η̃ (μ0* − μ0) E[zσ'(z)].
 
-    ``formula="corrected"`` (default) is this, the spec's corrected version for non-centered
+    ``formula="corrected"`` (default) is this, the corrected version (docs/theory/spiked-rf.md) for non-centered
     activations (§1.4 items 1–2, our derivation [R, N]); for odd σ and σ* it is identical to the
     authors' code.  ``formula="code"`` is the authors' (May 2024) code: E_y = ‖σ*‖² (+ σ_ε²) and
     s_b = 1.  α0 = 0 (no step) gives plain random features, (r, c, γ) = (0, 1, 0).
 
     >>> p = srf_parameters(GiantStep("tanh", "sin", alpha0=20, eta_tilde=3, alpha=1, lam=0.1))
-    >>> round(p.r, 4), round(p.c, 4), round(p.gamma, 4)          # spec §7 Check A
+    >>> round(p.r, 4), round(p.c, 4), round(p.gamma, 4)          # docs/theory/spiked-rf.md §7 Check A
     (1.1341, 1.019, 0.9719)
     >>> relu = GiantStep("relu", "tanh", alpha0=2, eta_tilde=2, alpha=1, lam=0.01)
     >>> round(srf_parameters(relu).c, 3), round(srf_parameters(relu, formula="code").c, 3)  # §1.4: 0.741, 1.197
@@ -195,7 +195,7 @@ def srf_parameters(setting: GiantStep, formula: str = "corrected") -> SRFParamet
 
 @dataclass(frozen=True, eq=False)
 class ConditionalCoefficients:
-    """Per-κ quantities of spec §2 on a fixed Gauss–Hermite rule (arrays over the κ nodes).
+    """Per-κ quantities of docs/theory/spiked-rf.md §2 on a fixed Gauss–Hermite rule (arrays over the κ nodes).
 
     ``mu0``, ``mu1``, ``mu_star``: shifted Hermite coefficients of σ at shift rκ and scale c;
     ``h`` = E_s σ*(γκ + ρs), ``h1`` = E_s[s σ*(γκ + ρs)], ``h2`` = E_s σ*(γκ + ρs)²; Σ ``weights``·g(``kappa``)
@@ -242,7 +242,7 @@ def _coefficients_cached(student: Activation, teacher: Activation, r: float, c: 
 
 
 def conditional_coefficients(student, teacher, srf, nodes: int = DEFAULT_KAPPA_NODES) -> ConditionalCoefficients:
-    """μ0(κ), μ1(κ), μ*(κ), h(κ), h1(κ), h2(κ) of spec ``spiked-rf.md`` §2 on a ``nodes``-point rule.
+    """μ0(κ), μ1(κ), μ*(κ), h(κ), h1(κ), h2(κ) of docs/theory/spiked-rf.md §2 on a ``nodes``-point rule.
 
     μ0(κ) = E_z σ(rκ + √c z), μ1(κ) = E_z[z σ(rκ + √c z)]/√c, μ*(κ)² = E_z σ(rκ + √c z)² − μ0² − c μ1²
     come from the Hermite engine's shifted moments (:func:`asymptotics.hermite.shifted_coefficients`,
@@ -265,7 +265,7 @@ def conditional_coefficients(student, teacher, srf, nodes: int = DEFAULT_KAPPA_N
 
 @dataclass(frozen=True)
 class SpectralSums:
-    """The spectral sums of spec §3.4 at S_j = s + a·D_j (s = λ + V̂2, a = V̂1).
+    """The spectral sums of docs/theory/spiked-rf.md §3.4 at S_j = s + a·D_j (s = λ + V̂2, a = V̂1).
 
     ``v1`` = (1/p)Σ D/S, ``v2`` = (1/p)Σ 1/S, ``dk`` = (1/p)Σ D^k/S² (k = 0, 1, 2);
     ``f1`` = (1/d)Σ F/S, ``f2`` = (1/d)Σ F/S², ``fd`` = (1/d)Σ D F/S²; ``h1``, ``h2``, ``hd`` likewise with H.
@@ -285,10 +285,10 @@ class SpectralSums:
 
 
 def _sherman_morrison(a: float, t: float, t2: float, hd: float) -> tuple[float, float, float]:
-    """F sums from the spike-free ones (spec §3.7): Ω = A − bbᵀ with b = Wv/√d, t = bᵀ(s + aA)⁻¹b.
+    """F sums from the spike-free ones (docs/theory/spiked-rf.md §3.7): Ω = A − bbᵀ with b = Wv/√d, t = bᵀ(s + aA)⁻¹b.
 
     (1/d)ΣF/S = t/(1 − a t), (1/d)ΣF/S² = t2/(1 − a t)², (1/d)ΣDF/S² = (bᵀG A G b − t²)/(1 − a t)²,
-    the last one written without the division by a = V̂1 of the spec's S⁻¹ΩS⁻¹ identity.
+    the last one written without the division by a = V̂1 of the S⁻¹ΩS⁻¹ identity (docs/theory/spiked-rf.md).
     """
     den = 1.0 - a * t
     if not den > 0:
@@ -306,7 +306,7 @@ def _narayana_moments(beta: float, kmax: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class MarchenkoPasturSpectrum:
-    """Large-d back-end (spec ``spiked-rf.md`` §3.7): no sampled matrix, no sampling noise.
+    """Large-d back-end (docs/theory/spiked-rf.md §3.7): no sampled matrix, no sampling noise.
 
     Ω ≈ c W0W0ᵀ has the Marchenko–Pastur law with ratio β = p/d and scale c (atom 1 − 1/β at 0 when
     β > 1).  With R(x) = 1/(s + a x) and ⟨·⟩ the MP average: V1 = ⟨xR⟩, V2 = ⟨R⟩, the H sums are
@@ -353,7 +353,7 @@ class MarchenkoPasturSpectrum:
 
 @dataclass(frozen=True, eq=False)
 class EmpiricalSpectrum:
-    """Finite-d back-end, spike-averaged (spec §9.1): the spectrum of W0W0ᵀ for one sampled or given W0.
+    """Finite-d back-end, spike-averaged (docs/theory/spiked-rf.md §9.1): the spectrum of W0W0ᵀ for one sampled or given W0.
 
     The H_j are replaced by their average D_j and the F sums are obtained from the full spectrum by
     Sherman–Morrison, so the only randomness left is that of W0 (its spectral fluctuations are
@@ -384,11 +384,11 @@ class EmpiricalSpectrum:
 
 @dataclass(frozen=True, eq=False)
 class SpikeDrawSpectrum:
-    """Finite-d back-end with one draw of the spike v and the orthogonal teacher direction ζ (spec §3.1).
+    """Finite-d back-end with one draw of the spike v and the orthogonal teacher direction ζ (docs/theory/spiked-rf.md §3.1).
 
     Exactly the authors' construction: Ω0 = W0ΠW0ᵀ = Σ D_j u_j u_jᵀ, F_j = ⟨u_j, W0v⟩², H_j = ⟨u_j, W0ζ⟩²
     (stored at c = 1; Ω, F and H scale with c).  Carries the single-draw noise of F and H
-    (≈ √(2/d) relative, spec §9.1).
+    (≈ √(2/d) relative, docs/theory/spiked-rf.md §9.1).
     """
 
     D: np.ndarray = field(repr=False)
@@ -439,7 +439,7 @@ def finite_spectrum(
     zeta=None,
     average_spike: bool = True,
 ):
-    """Finite-d spectral back-end on a given W0 ∈ R^{p×d} or one sampled with ``rng`` (spec §3.1, §9.1).
+    """Finite-d spectral back-end on a given W0 ∈ R^{p×d} or one sampled with ``rng`` (docs/theory/spiked-rf.md §3.1, §9.1).
 
     Sampling (when ``W0`` is None; ``p`` and ``d`` required): W0 = rows of ``rng.standard_normal((p, d))``
     normalized to unit norm; then, for ``average_spike=False``, v = ``rng.standard_normal(d)`` scaled to
@@ -512,7 +512,7 @@ def finite_spectrum(
 
 @dataclass(frozen=True)
 class OrderParameters:
-    """Order parameters of spec §3.2 and their conjugates (§3.3) at the fixed point."""
+    """Order parameters of docs/theory/spiked-rf.md §3.2 and their conjugates (§3.3) at the fixed point."""
 
     q1: float
     q2: float
@@ -537,7 +537,7 @@ class OrderParameters:
 
 
 class _Model:
-    """Equations of spec §3.3–3.6 for one (coefficients, spectrum, α_p, λ, noise): pure functions of x."""
+    """Equations of docs/theory/spiked-rf.md §3.3–3.6 for one (coefficients, spectrum, α_p, λ, noise): pure functions of x."""
 
     def __init__(self, cc: ConditionalCoefficients, spectrum, alpha_p: float, lam: float, noise2: float):
         self.cc = cc
@@ -583,14 +583,14 @@ class _Model:
         return np.log(self.v_map(np.exp(u)))
 
     def mean_channel(self, den, theta):
-        """m of spec §3.5 (0 when μ0 ≡ 0, where the channel is absent)."""
+        """m of docs/theory/spiked-rf.md §3.5 (0 when μ0 ≡ 0, where the channel is absent)."""
         if not self.has_mean:
             return 0.0
         w = self.w / den
         return float(w @ (self.mu0 * (self.cc.h - theta * self.k * self.mu1))) / float(w @ self.mu0**2)
 
     def cond_error(self, q1, q2, theta, psi, m):
-        """ℰ(κ) of spec §3.2 (noise-free)."""
+        """ℰ(κ) of docs/theory/spiked-rf.md §3.2 (noise-free)."""
         cc = self.cc
         g = m * self.mu0 + theta * self.k * self.mu1
         return cc.h2 - 2 * g * cc.h + g * g - 2 * self.mu1 * psi * cc.h1 + self.m1sq * q1 + self.mssq * q2
@@ -613,13 +613,13 @@ class _Model:
         return q1, q2, ss.v1, ss.v2, thh * ss.f1, psh * ss.h1
 
     def full_map(self, x):
-        """The authors' 7-parameter map (spec §4): hats from x, overlaps from hats, m from the old x."""
+        """The authors' 7-parameter map (docs/theory/spiked-rf.md §4): hats from x, overlaps from hats, m from the old x."""
         hats, den = self.hats(x)
         q1, q2, V1, V2, th, ps = self.overlaps(hats)
         return np.array([q1, q2, V1, V2, th, ps, self.mean_channel(den, x[4])])
 
     def complete(self, V1, V2) -> OrderParameters:
-        """Given the (V1, V2) fixed point: ψ explicit, (θ, m) and (q1, q2) 2×2 linear solves (spec §9.2)."""
+        """Given the (V1, V2) fixed point: ψ explicit, (θ, m) and (q1, q2) 2×2 linear solves (docs/theory/spiked-rf.md §9.2)."""
         den = self.den(V1, V2)
         V1h, V2h, psih = self.v_hats(den)
         ss = self.sums(V1h, V2h)
@@ -670,7 +670,7 @@ class _Model:
 
 @dataclass(frozen=True)
 class SRFRisk:
-    """Test and train error of the sRF ridge readout, with the order parameters (spec §3).
+    """Test and train error of the sRF ridge readout, with the order parameters (docs/theory/spiked-rf.md §3).
 
     ``residual`` is max |G(x) − x| of the full undamped 7-parameter map at the returned order parameters;
     ``nit`` / ``nfev`` count the engine's iterations / map evaluations; ``backend`` is
@@ -850,7 +850,7 @@ def srf_risk(
     raise_on_failure: bool = True,
     solver_options: dict | None = None,
 ) -> SRFRisk:
-    """Asymptotic test and train error of ridge on the sRF features (spec ``spiked-rf.md`` §3).
+    """Asymptotic test and train error of ridge on the sRF features (docs/theory/spiked-rf.md §3).
 
     Parameters
     ----------
@@ -880,14 +880,14 @@ def srf_risk(
     solver_options : dict, optional
         Further options of :func:`~asymptotics.fixed_point.solve_fixed_point` (``damping``, default
         0.5; ``adaptive``; ``memory``; ``fallback``), e.g. ``{"damping": 0.5, "adaptive": False}`` with
-        ``solver="full", method="damped"`` is the authors' scheme (spec §4).
+        ``solver="full", method="damped"`` is the authors' scheme (docs/theory/spiked-rf.md §4).
 
     Returns
     -------
     SRFRisk
 
     >>> s = GiantStep("tanh", "tanh", alpha0=0.5, eta_tilde=1, alpha=0.5, lam=0.01)
-    >>> round(srf_risk(s).test_error, 4)          # spec §9.1: large-d limit 0.2994
+    >>> round(srf_risk(s).test_error, 4)          # docs/theory/spiked-rf.md §9.1: large-d limit 0.2994
     0.2994
     """
     if not (isinstance(solver, str) and solver in _SOLVERS):
@@ -907,7 +907,7 @@ def srf_curve(
     values: Iterable[float],
     **options,
 ) -> tuple[SRFRisk, ...]:
-    """:func:`srf_risk` along a sweep of one parameter with continuation (warm start, spec §4).
+    """:func:`srf_risk` along a sweep of one parameter with continuation (warm start, docs/theory/spiked-rf.md §4).
 
     ``parameter`` is one of :data:`SWEEP_PARAMETERS`.  The conditional-GE coefficients are computed
     once when (r, c, γ) does not change (α, λ sweeps) and a finite-d spectrum is sampled once unless
@@ -955,7 +955,7 @@ def optimal_ridge(
     xtol: float = 1e-3,
     **options,
 ) -> OptimalRidge:
-    """λ* = argmin_λ test error over ``lam_range`` and the error there (spec §3.6, issue 3 §2).
+    """λ* = argmin_λ test error over ``lam_range`` and the error there (docs/theory/spiked-rf.md §3.6, issue 3 §2).
 
     A log-spaced grid of ``grid`` values (solved with continuation) brackets the minimum, which bounded
     Brent then polishes in log10 λ to ``xtol``.  Options are those of :func:`srf_risk`.

@@ -10,7 +10,7 @@ and ridge min Σ_μ (y_μ − wᵀφ(x_μ)/√p)² + λ‖w‖² on n = αd samp
 A law is a finite mixture of K classes (r_k, c_k) with fractions π_k; a continuous law (e.g.
 r_i = r·a_i with Gaussian a_i, Ba et al.'s readout) is handled by Gauss–Hermite quadrature over classes.
 
-Derivation (our own; the homogeneous case is spec ``spiked-rf.md`` §2–3).  Conditionally on κ, the
+Derivation (our own; the homogeneous case is docs/theory/spiked-rf.md §2–3).  Conditionally on κ, the
 conditional Gaussian equivalence applies neuron by neuron:
 
     φ_i | κ ≃ μ0_k(κ) + μ̃1_k(κ) ⟨w_i, x⟩ + μ*_k(κ) ξ_i       (i in class k),
@@ -18,7 +18,7 @@ conditional Gaussian equivalence applies neuron by neuron:
 with μ0_k(κ) = E σ(r_kκ + √c_k z), μ̃1_k(κ) = E[z σ(r_kκ + √c_k z)] = √c_k μ1_k(κ) and
 μ*_k² = E σ² − μ0_k² − μ̃1_k² (the homogeneous coefficients at (r_k, c_k), :func:`conditional_coefficients`).
 Write P_k for the projector on the neurons of class k, Ω = W0ΠW0ᵀ (unit rows, c absorbed in μ̃1).  The
-replica computation of spec §3 goes through with every scalar that multiplies Ω or I becoming class
+replica computation of docs/theory/spiked-rf.md §3 goes through with every scalar that multiplies Ω or I becoming class
 resolved.  Order parameters: V1, Q1 (K×K, symmetric), V2, q2, θ, ψ, m (K-vectors); per κ
 
     V(κ) = Σ_kl μ̃1_k μ̃1_l V1_kl + Σ_k μ*_k² V2_k,    g(κ) = Σ_k m_k μ0_k + κ Σ_k θ_k μ̃1_k,
@@ -39,7 +39,7 @@ and with the p×p matrix A = Σ_k (λ + b_k) P_k + Σ_kl B_kl P_k Ω P_l (the cl
 Every second-order quantity is minus a directional derivative of V1, V2, F, H with respect to (B, λ + b)
 (∂A⁻¹ = −A⁻¹ ∂A A⁻¹), so a spectral back-end only has to give V1, V2, F, H as analytic functions of
 (B, Λ = λ + b); the derivatives are taken by complex step (exact to rounding) — :meth:`SpectralBackend.derivatives`.
-The mean channel m is unregularized as in spec §3.5 (its eigenvalues are O(p)): m solves the K normal
+The mean channel m is unregularized as in docs/theory/spiked-rf.md §3.5 (its eigenvalues are O(p)): m solves the K normal
 equations E[μ0_k (h − g)/(1+V)] = 0, by least squares with minimum norm when the μ0_k are linearly
 dependent (e.g. r and −r for odd σ; eigen-directions of the Gram matrix below a relative 1e-9 are
 dropped).  This limit is not uniform in p: the direction 1_k is a generic direction of A, so at finite
@@ -56,7 +56,7 @@ variance profile; its deterministic equivalent is diagonal, A⁻¹ ≈ Σ_k δ_k
     1/δ_k = Λ_k + [B (I + β D B)⁻¹]_kk,   D = diag(π_k δ_k),   β = p/d,
 
 which gives V2_k = π_k δ_k, V1 = (I + βDB)⁻¹D, H = βV1 (ζ is a free direction of Ω) and, because Ω has
-v projected out (a rank-K Woodbury correction, the class version of spec §3.7's Sherman–Morrison),
+v projected out (a rank-K Woodbury correction, the class version of docs/theory/spiked-rf.md §3.7's Sherman–Morrison),
 F = t(I − Bt)⁻¹ with t = βV1.  For K = 1 these are exactly the Marchenko–Pastur forms of
 :class:`asymptotics.srf.MarchenkoPasturSpectrum`.  Finite d (:class:`ClassEmpiricalSpectrum`): the same
 quantities computed with explicit matrices on a given W0 and class labels (spike-averaged like
@@ -853,7 +853,7 @@ def ba_large_step(setting: OneStep, eta_tilde: float, law_nodes: int = DEFAULT_L
     L = (1/2n)Σ(f − y)² on n = ψ1 d samples, then ridge (1/n)‖y − Φa‖² + (λ/N)‖a‖² on a fresh batch of n.
     Per neuron, with a_i = ã_i/√N: w_i ← w_i + η̃ ã_i (1/n) Σ_μ (y_μ − f0(x_μ)) σ'(⟨w_i, x_μ⟩) x_μ, i.e. neuron
     i takes a giant step (η̃ of :mod:`asymptotics.srf`) of its own size η̃ ã_i, and f0 = O(1/√N) → 0 (random
-    a, unlike Cui et al.'s constant a where f0 ≈ μ0).  The giant-step map of spec ``spiked-rf.md`` §1.4 (the
+    a, unlike Cui et al.'s constant a where f0 ≈ μ0).  The giant-step map of docs/theory/spiked-rf.md §1.4 (the
     corrected formulas with f0 = 0 in place of μ0) then gives, with E_y = ‖σ*‖² + σ_ε² and ã ~ N(0, 1):
 
         r_i = η̃ μ1 √(μ1*² + E_y/ψ1) · ã_i,        γ = μ1*/√(μ1*² + E_y/ψ1),

@@ -1,7 +1,7 @@
 """Benchmarks of the sRF theory (run by hand: OPENBLAS_NUM_THREADS=1 python benchmarks/bench_srf.py).
 
 Issue 3 §2 target: a 30-point curve in α at d = p (width_ratio 1), λ = 0.01 in under 3 s with the
-large-d back-end (the authors' notebook takes ~2 s per point, spec prior-art.md §4).  Reports wall
+large-d back-end (the authors' notebook takes ~2 s per point, measured on this machine).  Reports wall
 times of one run and their ratios, so the numbers can be compared across machines.  Not a test.
 """
 

@@ -35,7 +35,7 @@ from validation.simulate import estimate_risk
 B = GiantStep("tanh", "tanh", alpha0=0.5, eta_tilde=1.0, alpha=1.0, lam=0.01)
 
 
-# ------------------------------------------------------------------ protocol (spec §1.2–1.3)
+# ------------------------------------------------------------------ protocol (docs/theory/spiked-rf.md §1.2–1.3)
 
 
 def test_sizes_rows_and_second_layer():
@@ -107,7 +107,7 @@ def test_measured_spike_matches_formulas_check_a():
     assert m.c == pytest.approx(f.c, rel=0.02)
 
 
-# ------------------------------------------------------------------ readout (spec §1.5, §3.6)
+# ------------------------------------------------------------------ readout (docs/theory/spiked-rf.md §1.5, §3.6)
 
 
 def test_readout_is_unnormalized_ridge_and_train_error_is_mse():

@@ -1,5 +1,5 @@
 """Kernel-regime simulations: targets, exact-kernel KRR vs the §6.4 equivalent, lazy RF/NT models,
-QuadNTK and the regularized network (spec kernels-ntk.md §2.1, §3.2, §5.1, §6)."""
+QuadNTK and the regularized network (docs/theory/kernels.md §2.1, §3.2, §5.1, §6)."""
 
 import math
 
@@ -86,7 +86,7 @@ def test_target_validation():
 
 
 def test_krr_simulation_matches_deterministic_equivalent_small_d():
-    # spec §6.7 target and noise at d = 12; pinned seeds; criterion of the staircase figure
+    # docs/theory/kernels.md §6.7 target and noise at d = 12; pinned seeds; criterion of the staircase figure
     s = KernelRidge("ntk", "relu", d=12, n=300, lam=0.01, noise=0.5, target="1:1,2:1,3:0.25,4:0.25")
     sim = simulate_krr(s, seeds=range(6), n_test=1500)
     th = sim.theory.test_error

@@ -1,4 +1,4 @@
-"""Tests of asymptotics.gegenbauer and asymptotics.kernels (spec kernels-ntk.md §6)."""
+"""Tests of asymptotics.gegenbauer and asymptotics.kernels (docs/theory/kernels.md §6)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ from asymptotics.kernels import (
 
 RELU_NT = dot_product_kernel("relu", "ntk")
 RELU_RF = dot_product_kernel("relu", "rf")
-TARGET_67 = "1:1,2:1,3:0.25,4:0.25"   # spec §6.7
+TARGET_67 = "1:1,2:1,3:0.25,4:0.25"   # docs/theory/kernels.md §6.7
 
 
 # ---------------------------------------------------------------------------------------------
@@ -51,7 +51,7 @@ def test_harmonic_dimension_small_values_and_formulae():
         for K in (1, 3, 6):
             total = sum(harmonic_dimension(d, k) for k in range(K + 1))
             assert total == math.comb(d + K - 1, K) + math.comb(d + K - 2, K - 1)
-    assert harmonic_dimension(40, 2) == 819          # spec §6.7
+    assert harmonic_dimension(40, 2) == 819          # docs/theory/kernels.md §6.7
 
 
 def test_log_harmonic_dimension_matches_exact_at_large_d():
@@ -149,7 +149,7 @@ def test_ntk_of_discontinuous_activation_is_rejected():
 
 
 # ---------------------------------------------------------------------------------------------
-# Gegenbauer coefficients: spec table §6.6
+# Gegenbauer coefficients: docs/theory/kernels.md §6.6 (table)
 
 TABLE_66 = {
     ("ntk", 10): [0.01673, 0.25, 0.15679, 0, 0.02646, 0, 0.01193],
@@ -357,7 +357,7 @@ def test_deterministic_equivalent_against_krr_simulation():
     """Small statistical test (d = 15, ReLU NTK, exact kernel): mean test MSE over 12 pinned seeds within
     3 SEM + 4 % of the deterministic equivalent.  Measured with 20 seeds (2000 test points): relative
     gaps +2.3 % (n = 100, SEM 2.5 %), +0.6 % (n = 400, SEM 1.8 %), z-scores below 1; the 4 % allowance is
-    the finite-d error of 6.4 that the spec reports (§6.7: within ~5 % at d = 40)."""
+    the finite-d error of 6.4 recorded in docs/theory/kernels.md §6.7 ( within ~5 % at d = 40)."""
     d, noise, lam = 15, 0.5, 1e-3
     k = dot_product_kernel("relu", "ntk")
     s = KernelRidge("ntk", "relu", d=d, n=1, lam=lam, noise=noise, target="1:1,2:1,3:0.25")

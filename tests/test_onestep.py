@@ -1,4 +1,4 @@
-"""One-step GE theory (spec one-step-ge.md §4): reference values, limits, and the finite-d bridge."""
+"""One-step GE theory (docs/theory/one-step.md §4): reference values, limits, and the finite-d bridge."""
 
 import math
 
@@ -17,7 +17,7 @@ from asymptotics.onestep import (
 )
 from asymptotics.settings import OneStep
 
-# spec one-step-ge.md §4.3, "theory 4.2" column (4 decimals).
+# docs/theory/one-step.md §4.3, "theory 4.2" column (4 decimals).
 SPEC_43 = [
     ("tanh", "tanh", 2, 2, 1e-2, 0.1, 0, 0.1285),
     ("tanh", "tanh", 2, 2, 1e-2, 0.1, 1, 0.1251),
@@ -71,7 +71,7 @@ def test_eta_zero_is_rf_risk_and_improvement_nonnegative():
 
 
 def test_improvement_vanishes_with_width_and_grows_with_eta():
-    # spec §4.2 behaviour checks
+    # docs/theory/one-step.md §4.2 behaviour checks
     s = OneStep("tanh", "tanh", psi1=4, psi2=1, lam=1e-2, eta=4, noise=0.1)
     deltas = [one_step_risk(s.replace(psi2=p)).improvement for p in (1, 10, 100)]
     assert deltas[0] == pytest.approx(0.060, abs=1e-3)
@@ -118,7 +118,7 @@ def test_spike_formulas():
 
 
 def _spiked_weights(rng, d, s: OneStep):
-    """W1 = W0 + u aᵀ with ‖u‖² = r², ⟨û, β⟩² = γ² (the rank-one model of spec §2)."""
+    """W1 = W0 + u aᵀ with ‖u‖² = r², ⟨û, β⟩² = γ² (the rank-one model of docs/theory/one-step.md §2)."""
     sp = spike(s)
     N = round(s.psi2 * d)
     W0 = rng.standard_normal((d, N)) / math.sqrt(d)
@@ -171,8 +171,8 @@ def test_lower_bound_and_large_step_limit():
 def test_centered_and_raw_teacher_are_consistent():
     """A centered student cannot fit μ0*: at η = 0 it adds exactly μ0*²/(1 − D2) to the risk.
 
-    Our centered-ReLU values (0.2551 at η = 0, 0.1801 at η = 4) are 0.0015 below the spec §4.3
-    theory column (0.2566, 0.1815), while the raw-ReLU value matches the spec (0.3961).  This
+    Our centered-ReLU values (0.2551 at η = 0, 0.1801 at η = 4) are 0.0015 below docs/theory/one-step.md §4.3
+    theory column (0.2566, 0.1815), while the raw-ReLU value matches the reference table (0.3961).  This
     identity ties the two together; Monte Carlo at d = 1024 (results/one_step/centered_relu.md,
     40 seeds) gives 0.2543 ± 0.0014 at η = 0, closer to ours.
     """

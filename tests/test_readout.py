@@ -1,4 +1,4 @@
-"""Ridge readout (validation/readout.py; spec one-step-ge.md §1 "Second layer", §7 step 5)."""
+"""Ridge readout (validation/readout.py; docs/theory/one-step.md §1 "Second layer", §7 step 5)."""
 
 from __future__ import annotations
 

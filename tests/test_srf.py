@@ -1,4 +1,4 @@
-"""sRF theory after one giant step (spec spiked-rf.md §1-4, §7, §9)."""
+"""sRF theory after one giant step (docs/theory/spiked-rf.md §1-4, §7, §9)."""
 
 import math
 
@@ -26,7 +26,7 @@ CHECK_A = GiantStep("tanh", "sin", alpha0=20, eta_tilde=3, alpha=0.2, lam=0.1)
 CHECK_B = GiantStep("tanh", "tanh", alpha0=0.5, eta_tilde=1, alpha=0.2, lam=0.01)
 CHECK_D = GiantStep("relu", "tanh", alpha0=2, eta_tilde=2, alpha=0.5, lam=0.01)
 
-# spec §7 tables: (alpha, value), printed precision
+# docs/theory/spiked-rf.md §7 tables: (alpha, value), printed precision
 A_THEORY_D2000 = [(0.2, 0.04856), (0.9, 0.04260), (1.6, 0.03743), (2.3, 0.03444), (3.0, 0.03267)]
 A_THEORY_D1000 = [(0.5, 0.0471), (1.5, 0.0388), (3.0, 0.0333)]
 B_TEST = [0.2850, 0.3071, 0.2698, 0.2072, 0.1728, 0.1540, 0.1425]
@@ -41,7 +41,7 @@ C_THEORY = {  # p/d -> [(alpha, theory with the §3 normalization)], d = 1000
 
 @pytest.fixture(scope="module")
 def draw58_d1000():
-    """The single finite-d draw behind the §7 tables (spec §9.1): default_rng(58), W0 then v then ζ."""
+    """The single finite-d draw behind the §7 tables (docs/theory/spiked-rf.md §9.1): default_rng(58), W0 then v then ζ."""
     return finite_spectrum(p=1000, d=1000, rng=np.random.default_rng(58), average_spike=False)
 
 
@@ -62,7 +62,7 @@ def test_srf_parameters_check_a_and_b():
 
 
 def test_srf_parameters_relu_correction():
-    # spec §1.4 caveat: corrected c = 0.741 (measured 0.748), code formula 1.197; r, γ ≈ 0.80, 0.76
+    # docs/theory/spiked-rf.md §1.4 caveat: corrected c = 0.741 (measured 0.748), code formula 1.197; r, γ ≈ 0.80, 0.76
     p = srf_parameters(CHECK_D)
     assert p.c == pytest.approx(0.741, abs=6e-4)
     assert srf_parameters(CHECK_D, formula="code").c == pytest.approx(1.197, abs=6e-4)
@@ -149,7 +149,7 @@ def test_mp_series_branch_is_continuous():
 
 def test_finite_spectrum_inputs(draw58_d1000):
     assert isinstance(draw58_d1000, SpikeDrawSpectrum)
-    # F, H have mean ≈ c = 1 (spec §3.1); the H-sums average to the D-sums
+    # F, H have mean ≈ c = 1 (docs/theory/spiked-rf.md §3.1); the H-sums average to the D-sums
     assert draw58_d1000.F.mean() == pytest.approx(1.0, abs=0.1)
     assert draw58_d1000.H.mean() == pytest.approx(1.0, abs=0.1)
     W0 = np.random.default_rng(0).standard_normal((30, 60))
@@ -177,7 +177,7 @@ def test_finite_backend_converges_to_asymptotic():
 
 
 # ------------------------------------------------------------------------------------------------
-# regression targets: spec §7 and §9
+# regression targets: docs/theory/spiked-rf.md §7 and §9
 
 
 def test_large_d_values_of_spec_9():
@@ -202,7 +202,7 @@ def test_single_draw_reproduces_check_c_and_a_d1000(draw58_d1000):
 
 
 def test_check_d_columns(draw58_d1000):
-    # ReLU caveat case, same draw: "theory, code formulas" (0.702, 0.569, 0.313) — the spec's inner
+    # ReLU caveat case, same draw: "theory, code formulas" (0.702, 0.569, 0.313) — the reference's inner
     # 61-node Gauss-Hermite is ~0.2% off for ReLU (§9.3), ours is kink-aware; and "theory, measured
     # (r, γ, c)" (0.637, 0.510, 0.305) with r = 0.801, c = 0.748, γ = 0.756.
     alphas = [0.5, 1.5, 3.0]
@@ -218,7 +218,7 @@ def test_check_d_columns(draw58_d1000):
 
 
 def test_large_d_against_spec_tables():
-    # the tables use one finite draw, whose spike noise is a few % (spec §9.1: "never use a single
+    # the tables use one finite draw, whose spike noise is a few % (docs/theory/spiked-rf.md §9.1: "never use a single
     # draw as a regression target tighter than ~5%")
     for r, (_, v) in zip(srf_curve(CHECK_A, "alpha", [a for a, _ in A_THEORY_D2000]), A_THEORY_D2000):
         assert r.test_error == pytest.approx(v, rel=0.01)
@@ -287,7 +287,7 @@ def test_reduced_and_full_solvers_agree():
 
 
 def test_authors_damping_fails_loudly_where_the_engine_succeeds():
-    # spec §4 / §9.2: p = 2d, λ = 0.01, α ≥ 1.5: damping 0.5 on the full map diverges
+    # docs/theory/spiked-rf.md §4 / §9.2: p = 2d, λ = 0.01, α ≥ 1.5: damping 0.5 on the full map diverges
     s = CHECK_B.replace(alpha=3.0, width_ratio=2.0)
     authors = {"damping": 0.5, "adaptive": False}
     with pytest.raises(ConvergenceError) as info:

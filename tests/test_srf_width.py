@@ -1,4 +1,4 @@
-"""sRF theory at width ratio p/d ≠ 1 with a spike (spec spiked-rf.md §3.4 normalization, §3.7, §9.1).
+"""sRF theory at width ratio p/d ≠ 1 with a spike (docs/theory/spiked-rf.md §3.4 normalization, §3.7, §9.1).
 
 Background: results/giant_step/width_ratio_offset.md.  At p/d = 2 with r > 0 the d = 1024 / 2048 sRF
 Monte Carlo of the recorded tables sat 1.5–2% below the theory (10 and 6 seeds).  With more seeds the

@@ -10,7 +10,7 @@ For each setting, each d and each seed, three numbers are recorded:
 
 Sweeps checkpoint one record per (setting, d, seed) and resume (:class:`validation.store.Checkpoint`).
 
-Giant step (spec ``spiked-rf.md`` §7, issue 3 §4), :func:`compare_giant_step`: the asymptotic sRF
+Giant step (docs/theory/spiked-rf.md §7, issue 3 §4), :func:`compare_giant_step`: the asymptotic sRF
 theory (:func:`asymptotics.srf.srf_risk`, large-d back-end) against the Monte Carlo of either
 
 * ``model="srf"``: the sRF itself at the theory's (r, c, γ) — tests that the equations solve the sRF;
@@ -46,7 +46,7 @@ from .store import Checkpoint, package_versions
 __all__ = ["ComparisonRow", "Comparison", "compare_one_step", "SPEC_43_SETTINGS", "compare_giant_step",
            "GIANT_STEP_CHECKS", "SRF_CHECKS", "measured_srf_table"]
 
-#: The configurations of spec one-step-ge.md §4.3 (teachers centered unless named raw).
+#: The configurations of docs/theory/one-step.md §4.3 (teachers centered unless named raw).
 SPEC_43_SETTINGS: tuple[OneStep, ...] = tuple(
     OneStep(s, t, psi1=p1, psi2=p2, lam=lam, eta=eta, noise=noise)
     for s, t, p1, p2, lam, noise, eta in [
@@ -101,7 +101,7 @@ class ComparisonRow:
         return (self.risk_mean - self.theory) / self.theory
 
     def agrees(self, rel: float, k: float = 3.0) -> bool:
-        """|MC − asymptotic| ≤ k·SEM + rel·asymptotic (spec README "What validated means")."""
+        """|MC − asymptotic| ≤ k·SEM + rel·asymptotic (docs/conventions.md, "What validated means")."""
         return abs(self.risk_mean - self.theory) <= k * self.risk_sem + rel * abs(self.theory)
 
     @property
@@ -405,7 +405,7 @@ def compare_giant_step(
 
 def measured_srf_table(table: Comparison) -> str:
     """Markdown: (r, c, γ) of :func:`asymptotics.srf.srf_parameters` next to those measured on each
-    seed's W1 (mean ± SEM over seeds; spread = std of r over neurons), per setting and d (spec §1.4).
+    seed's W1 (mean ± SEM over seeds; spread = std of r over neurons), per setting and d (docs/theory/spiked-rf.md §1.4).
 
     Uses the per-seed records of a ``model="network"`` :func:`compare_giant_step` table.
     """

@@ -125,7 +125,7 @@ def spawn_generators(seed: int, names: Iterable[str]) -> Mapping[str, np.random.
 
 
 def sample_unit_vector(d: int, rng: np.random.Generator) -> np.ndarray:
-    """β* uniform on the unit sphere of R^d (normalized standard Gaussian), spec §1."""
+    """β* uniform on the unit sphere of R^d (normalized standard Gaussian), docs/theory/one-step.md §1."""
     d = check_int("d", d, 1, "the input dimension")
     check_memory(f"a unit vector in dimension {d}", array_bytes((d, 2)))
     g = rng.standard_normal(d)
@@ -137,7 +137,7 @@ def sample_unit_vector(d: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def gaussian_inputs(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
-    """X ∈ R^{n×d} with iid N(0, 1) entries (rows are the inputs x_i ~ N(0, I_d)), spec §1.
+    """X ∈ R^{n×d} with iid N(0, 1) entries (rows are the inputs x_i ~ N(0, I_d)), docs/theory/one-step.md §1.
 
     Drawing ``n1`` rows and then ``n2`` rows from the same generator gives exactly the rows of one
     ``n1 + n2`` draw, which is what makes chunked test-set evaluation identical to unchunked.
@@ -155,7 +155,7 @@ def teacher_labels(
     noise: float = 0.0,
     rng: np.random.Generator | None = None,
 ) -> np.ndarray:
-    """y = σ*(Xβ*) + σ_ε ξ (spec §1); the noise-free target f*(X) when ``noise == 0``.
+    """y = σ*(Xβ*) + σ_ε ξ (docs/theory/one-step.md §1); the noise-free target f*(X) when ``noise == 0``.
 
     Parameters
     ----------
@@ -195,7 +195,7 @@ def sample_batch(
     noise: float,
     rng: np.random.Generator,
 ) -> Batch:
-    """Draw X (n×d, iid N(0,1)) then the noise ξ (n), in that order, from ``rng``; spec §7 steps 2, 4."""
+    """Draw X (n×d, iid N(0,1)) then the noise ξ (n), in that order, from ``rng``; docs/theory/one-step.md §7 steps 2, 4."""
     n = check_int("n", n, 1, "the batch size")
     X = gaussian_inputs(n, beta.shape[0], rng)
     return Batch(X=X, y=teacher_labels(X, beta, teacher, noise, rng))

@@ -4,7 +4,7 @@ Spec ``README.md`` (conventions table, giant-step column) and ``spiked-rf.md`` �
 simulated exactly and separately, so that "the equations solve the sRF" and "the sRF approximates
 the network" are checked one at a time:
 
-``model="network"`` (spec §1.2–1.3, §1.5)
+``model="network"`` (docs/theory/spiked-rf.md §1.2–1.3, §1.5)
     1. W0 ∈ R^{p×d}, rows uniform on the unit sphere (normalized Gaussian rows); a = 1/√p (all equal,
        frozen); teacher direction θ = √d β with β uniform on the unit sphere, so ‖θ‖² = d and
        y = σ*(⟨θ, x⟩/√d) + σ_ε ξ = σ*(⟨β, x⟩) + σ_ε ξ.
@@ -12,7 +12,7 @@ the network" are checked one at a time:
     3. One exact step W1 = W0 − η∇_W L, L = (1/2n0) Σ (f(x) − y)², f(x) = aᵀσ(Wx)/√p, η = η̃ p
        (:func:`giant_step_update`, which reuses :func:`validation.networks.one_step_gradient` on Wᵀ).
        Per neuron: w_i ← w_i + η̃ (1/n0) Σ_μ (y_μ − f0(x_μ)) σ'(⟨w_i, x_μ⟩) x_μ.
-``model="srf"`` (spec §1.4, §2)
+``model="srf"`` (docs/theory/spiked-rf.md §1.4, §2)
     First layer F = √c W0 + (r/√d) 1_p vᵀ with W0 as above, v = √d·(uniform unit vector) drawn
     independently of W0, and θ = γv + ρζ with ζ ⊥ v, ‖ζ‖² = d, ρ = √(1 − γ²)
     (:func:`sample_srf`), for given (r, c, γ).
@@ -21,7 +21,7 @@ Then, for both (step 4–5): a fresh readout batch of n = round(α d) samples wi
 φ(x) = σ(Wx) (W = W1 or F), ridge ŵ = argmin Σ_μ (y_μ − wᵀφ(x_μ)/√p)² + λ‖w‖² (no 1/n; solved by
 :func:`validation.readout.fit_ridge` at its λ_f = λp/n, which makes its ρ = nλ_f/p equal to λ); train
 error (1/n) Σ_μ (y_μ − ŵᵀφ(x_μ)/√p)² on the noisy labels that were fitted (the convention of
-:func:`asymptotics.srf.srf_risk`, spec §1.5, §3.6); test error E_x(ŵᵀφ(x)/√p − σ*(⟨β, x⟩))² against
+:func:`asymptotics.srf.srf_risk`, docs/theory/spiked-rf.md §1.5, §3.6); test error E_x(ŵᵀφ(x)/√p − σ*(⟨β, x⟩))² against
 the noise-free teacher on ``n_test`` fresh points, evaluated in chunks
 (:func:`validation.simulate.estimate_risk`).
 
@@ -102,7 +102,7 @@ __all__ = [
     "ablate_network",
 ]
 
-#: The two simulated models: the real network after one giant step, and the sRF of spec §1.4.
+#: The two simulated models: the real network after one giant step, and the sRF of docs/theory/spiked-rf.md §1.4.
 MODELS = ("network", "srf")
 
 # Order matters: a stream is the i-th child of SeedSequence(seed) (see data.spawn_generators).
@@ -135,7 +135,7 @@ def _check_alphas(setting: GiantStep, alphas, d: int) -> tuple:
 
 
 def readout_size(alpha: float, d: int) -> int:
-    """n = round(α d) ≥ 1, the readout batch (spec §1.5)."""
+    """n = round(α d) ≥ 1, the readout batch (docs/theory/spiked-rf.md §1.5)."""
     n = int(round(check_range("alpha", alpha, *RATIO_RANGE, "n/d, the readout sample ratio") * d))
     if n < 1:
         raise InvalidParameterError(f"readout batch n = round(alpha*d) = 0 (alpha={alpha}, d={d})")
@@ -143,7 +143,7 @@ def readout_size(alpha: float, d: int) -> int:
 
 
 def sample_unit_rows(p: int, d: int, rng: np.random.Generator) -> np.ndarray:
-    """W0 ∈ R^{p×d} with iid rows uniform on the unit sphere S^{d−1} (normalized Gaussian rows), spec §1.2."""
+    """W0 ∈ R^{p×d} with iid rows uniform on the unit sphere S^{d−1} (normalized Gaussian rows), docs/theory/spiked-rf.md §1.2."""
     W = rng.standard_normal((p, d))
     W /= np.linalg.norm(W, axis=1, keepdims=True)
     return W
@@ -153,7 +153,7 @@ def giant_step_update(
     W0: np.ndarray, a: np.ndarray, X: np.ndarray, y: np.ndarray, student: Activation, eta_tilde: float,
     chunk_size: int | None = None,
 ) -> np.ndarray:
-    """W1 = W0 − η∇_W L(W0) with η = η̃ p, f(x) = aᵀσ(Wx)/√p, L = (1/2n0) Σ (f − y)² (spec §1.3).
+    """W1 = W0 − η∇_W L(W0) with η = η̃ p, f(x) = aᵀσ(Wx)/√p, L = (1/2n0) Σ (f − y)² (docs/theory/spiked-rf.md §1.3).
 
     The gradient is :func:`validation.networks.one_step_gradient` of the transposed network
     f = aᵀσ((Wᵀ)ᵀx)/√p, transposed back.  With a = 1/√p this is
@@ -168,7 +168,7 @@ def giant_step_update(
 
 @dataclass(frozen=True)
 class GiantStepNetwork:
-    """A sampled network after one giant step (spec §1.2–1.3).
+    """A sampled network after one giant step (docs/theory/spiked-rf.md §1.2–1.3).
 
     ``W0``, ``W1`` are p×d (rows are neurons); ``a`` = 1/√p; ``beta`` = θ/√d (unit vector);
     ``batch`` the first-step batch (None when α0 = 0 or η̃ = 0: no step).  ``W`` is the first layer
@@ -200,7 +200,7 @@ class GiantStepNetwork:
 
 
 def sample_giant_step(setting: GiantStep, d: int, rng, chunk_size: int | None = None) -> GiantStepNetwork:
-    """Sample W0, β, batch 0 and take the exact giant step (spec §1.2–1.3; draw order W0, β, X0, ξ0)."""
+    """Sample W0, β, batch 0 and take the exact giant step (docs/theory/spiked-rf.md §1.2–1.3; draw order W0, β, X0, ξ0)."""
     if not isinstance(setting, GiantStep):
         raise InvalidParameterError(f"setting must be a GiantStep, got {type(setting).__name__}")
     p, n0 = giant_step_sizes(setting, d)
@@ -220,7 +220,7 @@ def sample_giant_step(setting: GiantStep, d: int, rng, chunk_size: int | None = 
 
 @dataclass(frozen=True)
 class SpikedFeatures:
-    """A sampled sRF first layer F = √c W0 + (r/√d) 1 vᵀ and its teacher (spec §1.4).
+    """A sampled sRF first layer F = √c W0 + (r/√d) 1 vᵀ and its teacher (docs/theory/spiked-rf.md §1.4).
 
     ``v`` has ‖v‖² = d; ``beta`` = θ/√d with θ = γv + ρζ, ζ ⊥ v, ‖ζ‖² = d.
     """
@@ -245,7 +245,7 @@ class SpikedFeatures:
 
 
 def sample_srf(srf, p: int, d: int, rng) -> SpikedFeatures:
-    """Sample the sRF of spec §1.4 for given (r, c, γ): draw order W0 (unit rows), v, ζ."""
+    """Sample the sRF of docs/theory/spiked-rf.md §1.4 for given (r, c, γ): draw order W0 (unit rows), v, ζ."""
     srf = _as_srf(srf)
     p = check_int("p", p, 1, "the width")
     d = check_int("d", d, 2, "the input dimension")
@@ -263,7 +263,7 @@ def sample_srf(srf, p: int, d: int, rng) -> SpikedFeatures:
 
 @dataclass(frozen=True)
 class MeasuredSRF:
-    """(r, c, γ) read off a trained W1 (spec §1.4 "Check against real networks").
+    """(r, c, γ) read off a trained W1 (docs/theory/spiked-rf.md §1.4 "Check against real networks").
 
     With û the top right singular vector of W1 − W0 (sign chosen so that r ≥ 0): r = mean_i ⟨w1_i, û⟩,
     ``r_spread`` its standard deviation over neurons, γ = ⟨û, β⟩, c = mean_i ‖w1_i − ⟨w1_i, û⟩û‖² (the
@@ -321,7 +321,7 @@ def readout_curve(
     W: np.ndarray, beta: np.ndarray, setting: GiantStep, alphas: Sequence[float], rngs: dict,
     n_test: int, chunk_size: int | None = None,
 ) -> list[tuple[float, float]]:
-    """(test error, train error) of the ridge readout on σ(Wx) for each α (spec §1.5; module docstring).
+    """(test error, train error) of the ridge readout on σ(Wx) for each α (docs/theory/spiked-rf.md §1.5; module docstring).
 
     One readout sample of n_max = max round(αd) rows is drawn (inputs from ``rngs["readout"]``, label
     noise from ``rngs["readout-noise"]``); α uses its first round(αd) rows.  The test error of all

@@ -66,7 +66,7 @@ STREAMS = ("target", "train", "test", "noise", "features")
 
 
 def sphere_inputs(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
-    """X ∈ R^{n×d}, rows iid uniform on the sphere of radius √d (spec §6.1)."""
+    """X ∈ R^{n×d}, rows iid uniform on the sphere of radius √d (docs/theory/kernels.md §6.1)."""
     n = check_int("n", n, 1, "number of points")
     d = check_int("d", d, 3, "the input dimension")
     check_memory(f"{n} inputs on the sphere at d={d}", array_bytes((n, d), (n, 2)))
@@ -135,7 +135,7 @@ class HarmonicTerm:
 
 @dataclass(frozen=True)
 class SphereTarget:
-    """f* = Σ terms, at most one harmonic term per degree, so F_k² = coef_k² exactly (spec §6.1)."""
+    """f* = Σ terms, at most one harmonic term per degree, so F_k² = coef_k² exactly (docs/theory/kernels.md §6.1)."""
 
     d: int
     terms: tuple
@@ -180,7 +180,7 @@ def harmonic_target(profile, d: int, rng: np.random.Generator | None = None, sty
     """A target with degree profile ``profile`` ("k:F2,..." or {k: F2}) built from single harmonics.
 
     ``style="product"``: degree k ≥ 1 is the product of k coordinates, disjoint blocks for different
-    degrees (spec §6.7: x_1, x_2x_3, ...; needs Σ k ≤ d); deterministic.  ``style="dense"``: degree 1
+    degrees (docs/theory/kernels.md §6.7: x_1, x_2x_3, ...; needs Σ k ≤ d); deterministic.  ``style="dense"``: degree 1
     is ⟨β, x⟩, degree 2 a random traceless quadratic form, degree ≥ 3 a zonal harmonic along a random
     β (``rng`` required).  Nonnegative coefficients √F_k².
 
@@ -229,7 +229,7 @@ def dense_quadratic(d: int, rng: np.random.Generator, coef: float = 1.0) -> Harm
 
 
 def low_degree_plus_sparse(d: int, rng: np.random.Generator, dense=None, sparse=None) -> SphereTarget:
-    """f* = dense low-degree part + sparse higher-degree part (spec §2.3, §5.1 E3; our instance).
+    """f* = dense low-degree part + sparse higher-degree part (docs/theory/kernels.md §2.3, §5.1 E3; our instance).
 
     ``dense`` {k: F_k²} for k ∈ {1, 2} (random linear form / dense traceless quadratic form);
     ``sparse`` {k: F_k²}: zonal harmonic √B(d,k)P_k(x_1/√d) of the first coordinate only (a rank-one,
@@ -264,14 +264,14 @@ def low_degree_plus_sparse(d: int, rng: np.random.Generator, dense=None, sparse=
 
 
 def kernel_gram(kernel: DotProductKernel, X: np.ndarray, Y: np.ndarray | None = None) -> np.ndarray:
-    """Exact Gram matrix h(XYᵀ/d) of a dot-product kernel (spec §6.1)."""
+    """Exact Gram matrix h(XYᵀ/d) of a dot-product kernel (docs/theory/kernels.md §6.1)."""
     Y = X if Y is None else Y
     d = X.shape[1]
     return np.asarray(kernel(np.clip(X @ Y.T / d, -1.0, 1.0)), dtype=float)
 
 
 def kernel_ridge_fit_predict(G: np.ndarray, G_test: np.ndarray, y: np.ndarray, lam: float) -> tuple[np.ndarray, np.ndarray]:
-    """KRR f̂ = G_test (G + λI)^{-1} y (spec §6.1; λ not divided by n); returns (test, train) predictions.
+    """KRR f̂ = G_test (G + λI)^{-1} y (docs/theory/kernels.md §6.1; λ not divided by n); returns (test, train) predictions.
 
     Cholesky of G + λI; if it fails (λ = 0 and a singular Gram matrix) the minimum-norm solution by a
     symmetric eigendecomposition with the usual rank cut.
@@ -294,7 +294,7 @@ def kernel_ridge_fit_predict(G: np.ndarray, G_test: np.ndarray, y: np.ndarray, l
 
 @dataclass(frozen=True)
 class LazyFeatures:
-    """m random neurons w_r ~ N(0, I_d/d) of a lazy two-layer model (spec §6.5, §6.6).
+    """m random neurons w_r ~ N(0, I_d/d) of a lazy two-layer model (docs/theory/kernels.md §6.5, §6.6).
 
     ``kind="rf"``: φ(x) = σ(Wx)/√m, Gram → h_RF(ρ).  ``kind="ntk"``: first-layer gradient features
     σ'(w_rᵀx) x/√(m d) (the sign a_r = ±1 squares away), Gram = ρ·(1/m)Σ_r σ'σ' → h_NT(ρ).
@@ -322,7 +322,7 @@ class LazyFeatures:
 
 
 def lazy_features(kind: str, activation, m: int, d: int, rng: np.random.Generator) -> LazyFeatures:
-    """Draw a lazy RF / NT model with m neurons (spec §6.5)."""
+    """Draw a lazy RF / NT model with m neurons (docs/theory/kernels.md §6.5)."""
     from asymptotics.activations import get_activation
 
     if not (isinstance(kind, str) and kind in ("rf", "ntk")):
@@ -348,7 +348,7 @@ class KRRSeedRecord:
 
 @dataclass(frozen=True)
 class KRRSimulation:
-    """Monte Carlo of KRR over seeds, next to the deterministic equivalent (spec §6.4).
+    """Monte Carlo of KRR over seeds, next to the deterministic equivalent (docs/theory/kernels.md §6.4).
 
     ``model`` is ``"exact"`` or ``"rf"`` / ``"ntk"`` with ``m`` neurons (lazy model).  SEMs are
     std(ddof=1)/√K over the K seeds (0.0 for K = 1).
@@ -418,7 +418,7 @@ def _check_krr_args(setting, seed_or_seeds, n_test, model, m):
 
 def simulate_krr_seed(setting: KernelRidge, seed: int, n_test: int = 2000, *, style: str = "product",
                       model: str = "exact", m: int | None = None) -> KRRSeedRecord:
-    """One seed of KRR on the sphere (spec §6.1): target from the setting's profile (:func:`harmonic_target`),
+    """One seed of KRR on the sphere (docs/theory/kernels.md §6.1): target from the setting's profile (:func:`harmonic_target`),
     n training points with noise σ_ε, n_test test points; exact kernel or a lazy model with m neurons."""
     n_test, m = _check_krr_args(setting, seed, n_test, model, m)
     seed = check_int("seed", seed, 0, "a random seed")
@@ -471,6 +471,6 @@ def simulate_krr(setting: KernelRidge, seeds: "Sequence[int] | int" = 3, n_test:
 def simulate_lazy(setting: KernelRidge, m: int, seeds: "Sequence[int] | int" = 3, n_test: int = 2000, *,
                   style: str = "product", checkpoint: Checkpoint | None = None) -> KRRSimulation:
     """Lazy RF / NT model with m neurons (``setting.kernel`` = "rf" or "ntk"): ridge on the features =
-    KRR with their Gram matrix (spec §6.5); tends to :func:`simulate_krr` as m → ∞ (Montanari–Zhong)."""
+    KRR with their Gram matrix (docs/theory/kernels.md §6.5); tends to :func:`simulate_krr` as m → ∞ (Montanari–Zhong)."""
     m = _check_lazy(setting, m)
     return simulate_krr(setting, seeds, n_test, style=style, model=setting.kernel, m=m, checkpoint=checkpoint)

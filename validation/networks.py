@@ -5,7 +5,7 @@ Spec ``one-step-ge.md`` §1 (model, eq. 2.1) and §7 (Monte Carlo protocol, step
 Network: f(x) = aᵀσ(Wᵀx)/√N with W ∈ R^{d×N} (columns are the neurons w_j) and a ∈ R^N.
 Loss on a batch (X, y) of n samples: L(W) = (1/2n) Σ_i (f(x_i) − y_i)².  Exact gradient::
 
-    ∇_W L = (1/n) Xᵀ [ ((f(X) − y)/√N) aᵀ ⊙ σ'(X W) ]          (= −G_0 of spec eq. 2.1)
+    ∇_W L = (1/n) Xᵀ [ ((f(X) − y)/√N) aᵀ ⊙ σ'(X W) ]          (= −G_0 of docs/theory/one-step.md §2, Ba et al. eq. 2.1)
 
 and the one-step update is W1 = W0 − η√N ∇_W L (the √N compensates the 1/√N in f).
 
@@ -67,7 +67,7 @@ def auto_chunk_rows(width: int, chunk_size: int | None = None) -> int:
 
 
 def one_step_sizes(setting: OneStep, d: int) -> tuple[int, int]:
-    """(N, n) = (round(ψ2 d), round(ψ1 d)) for the one-step protocol, spec §1 / README "ratios".
+    """(N, n) = (round(ψ2 d), round(ψ1 d)) for the one-step protocol, docs/theory/one-step.md §1 / README "ratios".
 
     Python's ``round`` is used (ties to even).  Raises :class:`InvalidParameterError` when a size
     rounds to 0.
@@ -96,7 +96,7 @@ def _check_shapes(W: np.ndarray, a: np.ndarray, X: np.ndarray, y: np.ndarray | N
 def network_output(
     W: np.ndarray, a: np.ndarray, X: np.ndarray, student: Activation, chunk_size: int | None = None
 ) -> np.ndarray:
-    """f(X) = σ(X W) a / √N for the rows of X (spec eq. 1.1), evaluated in row chunks."""
+    """f(X) = σ(X W) a / √N for the rows of X (docs/theory/one-step.md §1), evaluated in row chunks."""
     _check_shapes(W, a, X)
     N = W.shape[1]
     rows = auto_chunk_rows(N, chunk_size)
@@ -109,7 +109,7 @@ def network_output(
 def one_step_loss(
     W: np.ndarray, a: np.ndarray, X: np.ndarray, y: np.ndarray, student: Activation
 ) -> float:
-    """L(W) = (1/2n) Σ_i (f(x_i) − y_i)² (spec §1, square loss)."""
+    """L(W) = (1/2n) Σ_i (f(x_i) − y_i)² (docs/theory/one-step.md §1, square loss)."""
     r = network_output(W, a, X, student) - y
     return 0.5 * float(r @ r) / X.shape[0]
 
@@ -122,7 +122,7 @@ def one_step_gradient(
     student: Activation,
     chunk_size: int | None = None,
 ) -> np.ndarray:
-    """Exact ∇_W L for f = aᵀσ(Wᵀx)/√N and L = (1/2n) Σ (f(x_i) − y_i)² (spec eq. 2.1).
+    """Exact ∇_W L for f = aᵀσ(Wᵀx)/√N and L = (1/2n) Σ (f(x_i) − y_i)² (docs/theory/one-step.md §2).
 
     ∇_W L = (1/n) Xᵀ [ ((f(X) − y)/√N) aᵀ ⊙ σ'(X W) ], accumulated over chunks of rows of X so that
     only (chunk × N) temporaries are formed.  This is the full gradient, not the rank-one
@@ -173,7 +173,7 @@ def one_step_update(
     eta: float,
     chunk_size: int | None = None,
 ) -> np.ndarray:
-    """W1 = W0 − η√N ∇_W L(W0) (spec §1, eq. 2.1; §7 step 3).
+    """W1 = W0 − η√N ∇_W L(W0) (docs/theory/one-step.md §1, eq. 2.1; §7 step 3).
 
     Raises
     ------
@@ -188,7 +188,7 @@ def one_step_update(
 
 @dataclass(frozen=True)
 class Spike:
-    """Measured spike of the update Δ = W1 − W0 (spec §2, "Explicit spike").
+    """Measured spike of the update Δ = W1 − W0 (docs/theory/one-step.md §2, "Explicit spike").
 
     Attributes
     ----------
@@ -233,7 +233,7 @@ def spike_statistics(W0: np.ndarray, W1: np.ndarray, beta: np.ndarray) -> Spike:
 @dataclass(frozen=True)
 class OneStepNetwork:
     """A sampled network after one step: everything the theory needs to evaluate a finite-d
-    deterministic equivalent on the very same W1 (spec §7 steps 1–3).
+    deterministic equivalent on the very same W1 (docs/theory/one-step.md §7 steps 1–3).
 
     Attributes
     ----------
@@ -275,7 +275,7 @@ class OneStepNetwork:
 def sample_one_step(
     setting: OneStep, d: int, rng, chunk_size: int | None = None
 ) -> OneStepNetwork:
-    """Sample W0, a, β*, batch 1 and take the exact gradient step (spec §7 steps 1–3).
+    """Sample W0, a, β*, batch 1 and take the exact gradient step (docs/theory/one-step.md §7 steps 1–3).
 
     Draw order from ``rng`` (fixed, so results are reproducible): W0 (d×N, N(0, 1/d)),
     a (N, N(0, 1/N)), β* (uniform unit vector), X (n×d), ξ (n).

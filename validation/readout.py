@@ -53,7 +53,7 @@ _OVERFLOW_HINT = "the features are too large (overflow; e.g. a huge learning rat
 
 
 def ridge_penalty(lam: float, n: int, N: int) -> float:
-    """ρ = nλ/N, the ridge added to ΦᵀΦ for the (1/n, λ/N) normalization of spec §1."""
+    """ρ = nλ/N, the ridge added to ΦᵀΦ for the (1/n, λ/N) normalization of docs/theory/one-step.md §1."""
     return n * float(lam) / N
 
 
@@ -117,7 +117,7 @@ def _svd_solve(Phi: np.ndarray, y: np.ndarray, rho: float) -> np.ndarray:
 
 
 def fit_ridge(Phi: np.ndarray, y: np.ndarray, lam: float, method: str = "auto") -> RidgeFit:
-    """Ridge readout â = (ΦᵀΦ + (nλ/N) I)^{-1} Φᵀ y (spec §1, §7 step 5).
+    """Ridge readout â = (ΦᵀΦ + (nλ/N) I)^{-1} Φᵀ y (docs/theory/one-step.md §1, §7 step 5).
 
     Parameters
     ----------
@@ -264,5 +264,5 @@ def factor_ridge(Phi: np.ndarray, y: np.ndarray) -> RidgeEigen:
 
 
 def ridge_path(Phi: np.ndarray, y: np.ndarray, lams: Sequence[float]) -> RidgePath:
-    """Ridge solutions for a whole path of λ from one eigendecomposition (spec §1 normalization)."""
+    """Ridge solutions for a whole path of λ from one eigendecomposition (docs/theory/one-step.md §1 normalization)."""
     return factor_ridge(Phi, y).path(lams)

@@ -1,4 +1,4 @@
-"""Monte Carlo of the one-step protocol of Ba et al. (spec ``one-step-ge.md`` §1 and §7), exactly.
+"""Monte Carlo of the one-step protocol of Ba et al. (docs/theory/one-step.md §1 and §7), exactly.
 
 Per seed:
 
@@ -9,10 +9,10 @@ Per seed:
 5. Ridge â = (ΦᵀΦ + (n2 λ/N) I)^{-1} Φᵀ ỹ, Φ = σ(X̃W1)/√N (:func:`validation.readout.fit_ridge`).
 6. Risk E_x(f̂(x) − f*(x))² against the noise-free teacher on n_test fresh Gaussian points,
    evaluated in chunks; train error (1/n2)‖ỹ − Φâ‖²; the measured spike ‖W1 − W0‖_op and the
-   alignment ⟨û, β*⟩² of its top left singular vector (spec §2).
+   alignment ⟨û, β*⟩² of its top left singular vector (docs/theory/one-step.md §2).
 
 With ``features="gaussian-equivalent"`` step 5–6 use (μ0 + μ1 X̃W1 + μ* Z)/√N, Z iid N(0, 1) (a
-fresh Z for every training and test point; spec §7 last paragraph, §4.1), the μ's from
+fresh Z for every training and test point; docs/theory/one-step.md §7 last paragraph, §4.1), the μ's from
 :func:`asymptotics.hermite.hermite_constants` of the student.
 
 Random streams: each seed s gives ``SeedSequence(s).spawn(5)`` → independent generators for
@@ -74,7 +74,7 @@ __all__ = [
     "estimate_risk",
 ]
 
-#: Feature maps of the readout: the real network, or its Gaussian equivalent (spec §4.1, §7).
+#: Feature maps of the readout: the real network, or its Gaussian equivalent (docs/theory/one-step.md §4.1, §7).
 FEATURES = ("network", "gaussian-equivalent")
 
 #: How the test risk is measured: fresh test points, or the exact Gaussian integral.
@@ -89,7 +89,7 @@ MAX_SEEDS = 100_000
 
 @dataclass(frozen=True)
 class GEConstants:
-    """Student constants used by the Gaussian-equivalent features: μ0, μ1, μ* (spec README)."""
+    """Student constants used by the Gaussian-equivalent features: μ0, μ1, μ* (docs/conventions.md)."""
 
     mu0: float
     mu1: float
@@ -111,7 +111,7 @@ def features_matrix(
     ge: GEConstants | None = None,
     rng: np.random.Generator | None = None,
 ) -> np.ndarray:
-    """Readout features of the rows of X (spec §1 and §7).
+    """Readout features of the rows of X (docs/theory/one-step.md §1 and §7).
 
     ``ge is None``: Φ = σ(XW)/√N (the network).  Otherwise Φ = (μ0 + μ1 XW + μ* Z)/√N with
     Z ∈ R^{rows×N} iid N(0, 1) drawn from ``rng`` (the Gaussian-equivalent model).
@@ -143,7 +143,7 @@ def estimate_risk(
     ge: GEConstants | None = None,
     ge_rng: np.random.Generator | None = None,
 ) -> float:
-    """Monte Carlo E_x (f̂(x) − σ*(⟨β*, x⟩))² over n_test fresh x ~ N(0, I_d) (spec §7 step 6).
+    """Monte Carlo E_x (f̂(x) − σ*(⟨β*, x⟩))² over n_test fresh x ~ N(0, I_d) (docs/theory/one-step.md §7 step 6).
 
     f̂(x) = φ(x)ᵀ â with φ from :func:`features_matrix`; the target is noise-free.  The points are
     drawn and evaluated ``chunk_size`` rows at a time; since consecutive draws from one generator
@@ -223,7 +223,7 @@ def mean_sem(values: Sequence[float]) -> tuple[float, float]:
 
 @dataclass(frozen=True)
 class OneStepSimulation:
-    """Monte Carlo of the one-step protocol over several seeds (spec §7).
+    """Monte Carlo of the one-step protocol over several seeds (docs/theory/one-step.md §7).
 
     ``risk_sem`` / ``train_error_sem`` are std(ddof=1)/√K over the K seeds, and 0.0 when K = 1
     (a single seed measures no spread; do not read 0.0 as "exact").
@@ -333,7 +333,7 @@ def simulate_seed(
     network: OneStepNetwork | None = None,
     test_risk: str = "monte-carlo",
 ) -> SeedRecord:
-    """One seed of the protocol (spec §7 steps 1–6); see the module docstring for the streams.
+    """One seed of the protocol (docs/theory/one-step.md §7 steps 1–6); see the module docstring for the streams.
 
     ``test_risk="exact"`` replaces the ``n_test`` test points by the exact Gaussian integral of
     :func:`validation.exact_risk.exact_risk` (network features only).
@@ -396,7 +396,7 @@ def simulate_one_step(
     progress: bool = False,
     test_risk: str = "monte-carlo",
 ) -> OneStepSimulation:
-    """Monte Carlo of the one-step protocol (spec ``one-step-ge.md`` §7), mean ± SEM over seeds.
+    """Monte Carlo of the one-step protocol (docs/theory/one-step.md §7), mean ± SEM over seeds.
 
     Parameters
     ----------
