@@ -29,6 +29,7 @@ from validation.kernel_sim import (
     kernel_gram,
     kernel_ridge_fit_predict,
     lazy_features,
+    simulate_krr,
     simulate_krr_seed,
     sphere_inputs,
 )
@@ -128,6 +129,9 @@ def test_gegenbauer_coefficients_by_quadrature(act, h, method):
     assert g.error_estimate < (1e-4 if act == "relu" else 1e-13)  # ≤ 2e-4 of h(1) = 0.5
     np.testing.assert_allclose(g.eigenvalues, np.array(want) / [harmonic_dimension(d, k) for k in range(5)],
                                rtol=1e-8, atol=max(1e-14, g.error_estimate))
+    inf = kernel_gegenbauer(dot_product_kernel(act, "ntk"), math.inf, 4)  # d = ∞: Taylor coefficients
+    np.testing.assert_allclose(inf.xi, dot_product_kernel(act, "ntk").taylor(4), rtol=1e-12, atol=1e-15)
+    assert inf.eigenvalues == (0.0,) * 5 and len(inf.log_multiplicities) == 5
     gq = gegenbauer_coefficients(erf_rf, d, 3)
     np.testing.assert_allclose(gq.xi, [_xi_by_quadrature(erf_rf, d, k) for k in range(4)], rtol=1e-8, atol=1e-13)
 
@@ -168,6 +172,13 @@ def test_krr_seed_by_hand():
     alpha = np.linalg.solve(K + 0.03 * np.eye(50), y)
     assert rec.test_error == pytest.approx(np.mean((Kt @ alpha - f(Xt)) ** 2), rel=1e-9)
     assert rec.train_error == pytest.approx(np.mean((K @ alpha - y) ** 2), rel=1e-9)
+    sim = simulate_krr(s, seeds=[4, 6], n_test=300, theory=False)
+    te = [r.test_error for r in sim.per_seed]
+    tr = [r.train_error for r in sim.per_seed]
+    assert sim.per_seed[0].test_error == rec.test_error
+    assert (sim.test_error_mean, sim.train_error_mean) == pytest.approx((np.mean(te), np.mean(tr)), rel=1e-14)
+    assert (sim.test_error_sem, sim.train_error_sem) == pytest.approx(
+        (np.std(te, ddof=1) / math.sqrt(2), np.std(tr, ddof=1) / math.sqrt(2)), rel=1e-12)
     pt, p = kernel_ridge_fit_predict(K, Kt, y, 0.0)
     np.testing.assert_allclose(p, y, rtol=1e-6, atol=1e-8)  # λ = 0 interpolates (n < dim of the RKHS)
 
