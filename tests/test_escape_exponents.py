@@ -134,3 +134,12 @@ def test_quick_mode_numbers_and_files(tmp_path):
     paths = write_escape_exponents_figure(data, tmp_path)
     assert set(paths) == {"png", "pdf", "csv", "json", "md"}
     assert "ntk_de" in (tmp_path / "escape_exponents.md").read_text()
+
+
+def test_experiment_bad_input_is_a_library_error():
+    with pytest.raises(InvalidParameterError, match="unknown"):
+        escape_exponents_data(quick=True, targets=("cubic",))
+    with pytest.raises(InvalidParameterError, match="unknown"):
+        escape_exponents_data(quick=True, methods=("svm",))
+    with pytest.raises(InvalidParameterError, match="eps"):
+        escape_exponents_data(quick=True, eps=(-0.5,))

@@ -443,7 +443,16 @@ def escape_exponents_data(quick: bool = False, *, targets=None, eps=(0.5, 0.25),
         n_test = min(n_test, 1000)
         methods = methods or ("ntk_de", "rf_de", "ntk_sim", "quadntk", "network")
         net_eps_max_d = {0.25: 32} if net_eps_max_d is None else net_eps_max_d
-    eps = tuple(float(e) for e in eps)
+    bad = [t for t in targets if t not in TARGETS] + [m for m in methods if m not in METHOD_LABELS]
+    if bad:
+        raise InvalidParameterError(f"unknown target(s)/method(s) {bad}; targets: {', '.join(TARGETS)}, "
+                                    f"methods: {', '.join(METHOD_LABELS)}")
+    try:
+        eps = tuple(float(e) for e in eps)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(f"eps must be a sequence of numbers, got {eps!r}") from None
+    if not eps or not all(0 < e < math.inf for e in eps):
+        raise InvalidParameterError(f"eps must be positive finite error levels, got {eps!r}")
     net_ds = {t: tuple(net_ds[t] if isinstance(net_ds, dict) else net_ds) for t in targets}
     seeds = {t: normalize_seeds(seeds[t] if isinstance(seeds, dict) else seeds) for t in targets}
     sim_ds = {t: tuple(sim_ds[t] if isinstance(sim_ds, dict) else sim_ds) for t in targets}
