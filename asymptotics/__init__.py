@@ -7,55 +7,42 @@ Pure theory: settings in, frozen result dataclasses out (no simulation, no plott
 0.1178
 """
 
-__version__ = "0.1.0"
+from importlib import import_module
+from importlib.metadata import PackageNotFoundError, version as _dist_version
 
-from .activations import Activation, REGISTRY_NAMES, get_activation
-from .errors import (
-    ActivationError,
-    AsymptoticsError,
-    ConvergenceError,
-    DegenerateActivationError,
-    InvalidParameterError,
-    RootFindingError,
-    UnknownActivationError,
-)
-from .hermite import HermiteCoefficients, HermiteConstants, hermite_coefficients, hermite_constants
-from .onestep import (
-    LargeStepLimit,
-    OneStepRisk,
-    kernel_lower_bound,
-    large_step_limit,
-    one_step_curve,
-    one_step_risk,
-    one_step_risk_on_weights,
-    rf_risk,
-    spike,
-)
-from .settings import GiantStep, OneStep
-from .fixed_point import FixedPointResult, solve_along, solve_fixed_point
-from .srf import OptimalRidge, SRFParameters, SRFRisk, optimal_ridge, srf_curve, srf_parameters, srf_risk
-from .gegenbauer import gegenbauer_coefficients, harmonic_dimension
-from .kernels import (
-    KernelRidge,
-    KRRRisk,
-    dot_product_kernel,
-    kernel_gegenbauer,
-    krr_risk,
-    krr_risk_curve,
-    krr_staircase,
-    krr_transition,
-)
+try:  # one source for the version: the installed distribution's metadata (pyproject.toml)
+    __version__ = _dist_version("twolayer-asymptotics")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0+unknown"
 
-__all__ = [
-    "Activation", "REGISTRY_NAMES", "get_activation",
-    "AsymptoticsError", "ActivationError", "ConvergenceError", "DegenerateActivationError",
-    "InvalidParameterError", "RootFindingError", "UnknownActivationError",
-    "HermiteCoefficients", "HermiteConstants", "hermite_coefficients", "hermite_constants",
-    "LargeStepLimit", "OneStepRisk", "kernel_lower_bound", "large_step_limit", "one_step_curve",
-    "one_step_risk", "one_step_risk_on_weights", "rf_risk", "spike", "OneStep", "GiantStep",
-    "FixedPointResult", "solve_fixed_point", "solve_along",
-    "SRFParameters", "SRFRisk", "OptimalRidge", "srf_parameters", "srf_risk", "srf_curve", "optimal_ridge",
-    "gegenbauer_coefficients", "harmonic_dimension",
-    "KernelRidge", "KRRRisk", "dot_product_kernel", "kernel_gegenbauer", "krr_risk", "krr_risk_curve",
-    "krr_staircase", "krr_transition",
-]
+#: public name -> submodule that defines it.  Submodules are imported on first access (PEP 562), so
+#: ``import asymptotics`` and a theory command do not pay for sympy unless they use it.
+_EXPORTS = {
+    "activations": ("Activation", "REGISTRY_NAMES", "get_activation",),
+    "errors": ("ActivationError", "AsymptoticsError", "ConvergenceError", "DegenerateActivationError", "InvalidParameterError", "RootFindingError", "UnknownActivationError", "ExpressionError", "ResourceError",),
+    "hermite": ("HermiteCoefficients", "HermiteConstants", "hermite_coefficients", "hermite_constants",),
+    "onestep": ("LargeStepLimit", "OneStepRisk", "kernel_lower_bound", "large_step_limit", "one_step_curve", "one_step_risk", "one_step_risk_on_weights", "rf_risk", "spike",),
+    "settings": ("GiantStep", "OneStep",),
+    "fixed_point": ("FixedPointResult", "solve_along", "solve_fixed_point",),
+    "srf": ("OptimalRidge", "SRFParameters", "SRFRisk", "optimal_ridge", "srf_curve", "srf_parameters", "srf_risk",),
+    "gegenbauer": ("gegenbauer_coefficients", "harmonic_dimension",),
+    "kernels": ("KernelRidge", "KRRRisk", "dot_product_kernel", "kernel_gegenbauer", "krr_risk", "krr_risk_curve", "krr_staircase", "krr_transition",),
+    "srf_hetero": ("SpikeLaw", "HeteroSRFRisk", "HeteroOrderParameters", "hetero_srf_risk", "hetero_srf_curve", "ClassMarchenkoPastur", "ClassEmpiricalSpectrum", "SpikeBulkScaled", "BaLargeStep", "ba_large_step", "large_step_risk",),
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    try:
+        module = _WHERE[name]
+    except KeyError:
+        raise AttributeError(f"module 'asymptotics' has no attribute {name!r}") from None
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value  # cache: the next access is a plain attribute lookup
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
