@@ -238,3 +238,12 @@ def test_help_epilog_states_exit_status(capsys):
     assert main(["--help"]) == 0
     out = capsys.readouterr().out
     assert "exit status:" in out and "did not converge" in out and "130" in out
+
+
+def test_compare_one_seed_table_has_no_inf(capsys, tmp_path):
+    """With one seed the SEM is 0 and the z-score undefined: n/a in the table (null in JSON), not inf."""
+    code, out, err = run(capsys, "compare", "one-step", "--d", "8", "--seeds", "1", "--n-test", "50",
+                         "--no-finite-d", "--out", str(tmp_path))
+    assert code == 0 and err == ""
+    assert not re.search(r"\|\s*[+-]?(inf|nan)\s*\|", out, re.IGNORECASE) and "| n/a |" in out
+    assert (tmp_path / "compare_one_step.md").read_text().strip() == out.strip()

@@ -43,6 +43,7 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
 import tempfile
 import time
@@ -469,6 +470,15 @@ def _cmd_simulate_srf(args) -> Outcome:
     return _cmd_simulate_giant(args, "srf")
 
 
+_UNDEFINED_CELL = re.compile(r"\|\s*[+-]?(?:inf|nan)\s*(?=\|)", re.IGNORECASE)
+
+
+def _markdown(table) -> str:
+    """A comparison table's Markdown with undefined cells (the z-score of a single seed, whose SEM
+    is 0; JSON has null there) written ``n/a`` instead of ``inf`` / ``nan``."""
+    return _UNDEFINED_CELL.sub("| n/a ", table.to_markdown())
+
+
 def _dropped_instance_seeds(table) -> list[tuple[int, int, int]]:
     """[(row index, seeds dropped, seeds)] where the per-instance theory did not converge on some seeds
     (:func:`validation.compare.compare_giant_step` averages the finite-d column over the others)."""
@@ -513,7 +523,7 @@ def _cmd_compare_giant_step(args) -> Outcome:
     obj = table.to_dict()
     for i, miss, _ in dropped:
         obj["rows"][i]["instance_seeds_dropped"] = miss
-    md = table.to_markdown()
+    md = _markdown(table)
     notes = []
     if dropped:
         which = "; ".join(f"{obj['rows'][i]['label']} d={table.rows[i].d}: {m} of {k}" for i, m, k in dropped)
@@ -564,10 +574,10 @@ def _cmd_compare_one_step(args) -> Outcome:
                              progress=args.progress)
     if args.out:
         out = Path(args.out)
-        write_atomic(out / "compare_one_step.md", table.to_markdown() + "\n")
+        write_atomic(out / "compare_one_step.md", _markdown(table) + "\n")
         write_atomic(out / "compare_one_step.csv", table.to_csv())
         _write_json(out / "compare_one_step.json", table.to_dict())
-    return Outcome(table.to_dict(), table.to_markdown(), points=len(table.rows))
+    return Outcome(table.to_dict(), _markdown(table), points=len(table.rows))
 
 
 def _default(value, fallback):
@@ -658,7 +668,7 @@ def _cmd_demo(args) -> Outcome:
     base = OneStep("tanh", "tanh", psi1=2, psi2=2, lam=1e-2, noise=0.1)
     settings = [base.replace(eta=e) for e in (0.0, 1.0, 2.0, 4.0)]
     table = compare_one_step(settings, ds=(256,), seeds=8, n_test=10000, finite_d=False)
-    write_atomic(out / "demo_table.md", table.to_markdown() + "\n")
+    write_atomic(out / "demo_table.md", _markdown(table) + "\n")
     write_atomic(out / "demo_table.csv", table.to_csv())
     _write_json(out / "demo_table.json", table.to_dict())
     data = one_step_figure_data(panel("3a", quick=True), d=256, seeds=3, n_test=10000)
@@ -666,7 +676,7 @@ def _cmd_demo(args) -> Outcome:
     elapsed = time.perf_counter() - t0
     text = "\n".join(
         ["One gradient step (Ba et al. 2022): asymptotic GE theory vs Monte Carlo of the real network",
-         table.to_markdown(), ""] + [f"wrote {p}" for p in paths.values()]
+         _markdown(table), ""] + [f"wrote {p}" for p in paths.values()]
         + [f"wrote {out / 'demo_table.csv'}  ({elapsed:.0f} s)"])
     return Outcome({"table": table.to_dict(), "figure": paths, "seconds": elapsed}, text,
                    points=len(table.rows))
