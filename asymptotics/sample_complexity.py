@@ -1,6 +1,6 @@
 """Sample complexity n*(d, ε) of kernel ridge regression from the finite-d deterministic equivalent.
 
-Spec ``kernels-ntk.md`` §6.2–6.4 (KRR on the sphere), §2.3 (the kernel side of the escape question).
+docs/theory/kernels.md §6.2–6.4 (KRR on the sphere), §2.4 (the kernel side of the escape question).
 For a dot-product kernel (RF or first-layer NTK of an activation) and a target with degree profile
 F_k², let R(n) be the deterministic-equivalent test error of KRR with n samples
 (:func:`asymptotics.kernels.krr_risk`).  The sample complexity at level ε is the *first crossing*
@@ -11,8 +11,8 @@ found by a geometric scan (``per_decade`` points per factor 10) that brackets th
 below ε, then bisection in log n to relative width ``rtol``.  R(n) need not be monotone (multiple
 descent near n ≈ B(d, k) for small λ), hence the scan rather than a plain bisection on [n_min, n_max].
 
-Asymptotically (d → ∞ with n = ψ B(d, ℓ), spec §6.3) the learning of degree ℓ depends on ψ only, so for
-a target whose error above ε sits in degree ℓ, n*(d, ε) ≈ ψ_ε B(d, ℓ) ∝ d^ℓ / ℓ!, with ψ_ε the root of
+Asymptotically (d → ∞ with n = ψ B(d, ℓ), docs/theory/kernels.md §6.3) the learning of degree ℓ
+depends on ψ only, so for a target whose error above ε sits in degree ℓ, n*(d, ε) ≈ ψ_ε B(d, ℓ) ∝ d^ℓ / ℓ!, with ψ_ε the root of
 the closed-form transition risk :func:`asymptotics.kernels.krr_transition` (:func:`transition_psi`).
 The exponent of a kernel method is therefore ℓ (3 for a cubic, sparse or not: the kernel is rotation
 invariant and sees only the degree profile).  At finite d two O(1/d) effects compete: the local slope
@@ -166,8 +166,8 @@ def krr_sample_complexity_curve(kernel: str, activation, ds: Sequence[int], targ
 
 def transition_psi(kernel: str, activation, target, ell: int, eps: float, *, lam: float = 0.0,
                    noise: float = 0.0, psi_max: float = 1e6) -> float:
-    """ψ_ε: root of R_∞(ψ) = ε for the d → ∞ transition at n = ψ B(d, ℓ) (spec §6.3), so that
-    n*(d, ε) / B(d, ℓ) → ψ_ε.  Uses the d = ∞ Gegenbauer coefficients ξ_k(∞) = h^{(k)}(0)/k! and h(1).
+    """ψ_ε: root of R_∞(ψ) = ε for the d → ∞ transition at n = ψ B(d, ℓ) (docs/theory/kernels.md §6.3), so
+    that n*(d, ε) / B(d, ℓ) → ψ_ε.  Uses the d = ∞ Gegenbauer coefficients ξ_k(∞) = h^{(k)}(0)/k! and h(1).
     The ridge λ is not divided by n (f̂ = K(x, X)(K + λI)^{-1}y), so it stays comparable to the
     self-induced ridge r_{>ℓ} and enters λ̃ = (λ + r_{>ℓ})/(ψ ξ_ℓ) at every d: pass the λ of the
     finite-d problem.  ``inf`` if ε is below the floor F²_{>ℓ}.

@@ -1,6 +1,6 @@
 """Escaping the kernel regime as a question about exponents: n*(d, ε) for kernels, QuadNTK and the network.
 
-Spec ``kernels-ntk.md`` §2.3 (sample complexities: a kernel needs n ≍ d^p for a degree-p component;
+docs/theory/kernels.md §2.4 (sample complexities: a kernel needs n ≍ d^p for a degree-p component;
 QuadNTK-type learning of a low-rank degree-p component about d^{p−1}), §5.1 E3, §6.2–6.4.
 
 For each method, target and error level ε, the *sample complexity* n*(d, ε) is the smallest n whose
