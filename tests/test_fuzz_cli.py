@@ -429,6 +429,8 @@ def test_fuzz_cli_long(capsys, scratch, monkeypatch):
     (["figure", "3a", "--n-test", "0"], "--n-test"),
     (["figure", "3a", "--d", "0"], "--d"),
     (["risk", "giant-step", "--r", "nan", "--c", "1", "--gamma", "0"], "--r"),
+    (["simulate", "srf", "--width-ratio", "1_000"], "--width-ratio"),  # Python-only syntax: refused
+    (["simulate", "one-step", "--d", "١٦"], "--d"),  # digits of another script: refused
 ])
 def test_numbers_refused_with_option_name(capsys, argv, needle):
     code = main(argv)

@@ -87,6 +87,9 @@ def _opt(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?(?:nan|inf|infinity)", re.IGNORECASE | re.ASCII)
+
+
 def parse_number_list(text: str, option: str, *, integer: bool = False, minimum: float | None = None,
                       strict: bool = False) -> list:
     """Parse ``"1,2.5,4"`` given to ``option``: every item a finite number (an integer if ``integer``),
@@ -108,6 +111,8 @@ def parse_number_list(text: str, option: str, *, integer: bool = False, minimum:
         if not item:
             raise CLIError(f"{option}: empty item in {text!r}")
         try:
+            if not _NUMBER.fullmatch(item):  # plain ASCII decimal: no "1_000", no other scripts' digits
+                raise ValueError(item)
             v = float(item)
         except (ValueError, OverflowError):
             raise CLIError(f"{option} must be {what} or comma-separated numbers, got {item!r}") from None
