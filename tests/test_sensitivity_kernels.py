@@ -100,6 +100,9 @@ def test_harmonic_dimension_and_gegenbauer_polynomials():
         want = math.comb(d + k - 1, k) - (math.comb(d + k - 3, k - 2) if k >= 2 else 0)
         assert harmonic_dimension(d, k) == want
         assert float(np.exp(log_harmonic_dimension(d, k))) == pytest.approx(want, rel=1e-12)
+    # the lnΓ branch for k > 10 000 against the exact integer (log of a Python int)
+    exact = math.comb(5 + 20000 - 1, 20000) - math.comb(5 + 20000 - 3, 20000 - 2)
+    assert float(log_harmonic_dimension(5, 20000)) == pytest.approx(math.log(exact), rel=1e-12)
     t = np.array([-0.8, 0.1, 0.6])
     P = gegenbauer_polynomials(t, 7, 4)
     alpha = (7 - 2) / 2

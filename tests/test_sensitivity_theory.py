@@ -93,7 +93,9 @@ def test_hermite_coefficients_by_gauss_hermite(name, f):
     he = np.polynomial.hermite_e
     c = [gauss(lambda z, k=k: f(z) * he.hermeval(z, [0] * k + [1])) / math.sqrt(math.factorial(k))
          for k in range(7)]
-    np.testing.assert_allclose(hermite_coefficients(name, 6).coefficients, c, atol=1e-10)
+    hc = hermite_coefficients(name, 6)
+    np.testing.assert_allclose(hc.coefficients, c, atol=1e-10)
+    assert len(hc.coefficients) == len(hc.routes) == 7
     h = hermite_constants(name)
     norm2 = gauss(lambda z: f(z) ** 2)
     assert (h.mu0, h.mu1, h.norm2) == pytest.approx((c[0], c[1], norm2), rel=1e-9, abs=1e-13)
