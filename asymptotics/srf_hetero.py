@@ -763,6 +763,16 @@ def hetero_srf_risk(
             labels = class_labels(law, p, g, law_nodes) if labels is None else labels
         elif labels is None:
             labels = class_labels(law, np.asarray(W0).shape[0], rng, law_nodes)
+        labels = np.asarray(labels)
+        counts = np.bincount(labels, minlength=len(pi))
+        if np.any(counts == 0):
+            # p neurons cannot populate every class (e.g. the tail nodes of a Gaussian law): the finite
+            # model is the mixture of the classes present, with their empirical fractions
+            r_k, c_k, _ = law.classes(law_nodes)
+            keep = np.flatnonzero(counts)
+            law = SpikeLaw.mixture(r_k[keep], counts[keep] / counts.sum(), c=c_k[keep])
+            labels = np.searchsorted(keep, labels)
+            law_nodes, (_, _, pi) = None, law.classes(None)
         sp = ClassEmpiricalSpectrum(W0, labels, len(pi), pi)
     else:
         raise InvalidParameterError(f"backend must be 'asymptotic' or 'finite', got {backend!r}")

@@ -247,3 +247,54 @@ def test_compare_one_seed_table_has_no_inf(capsys, tmp_path):
     assert code == 0 and err == ""
     assert not re.search(r"\|\s*[+-]?(inf|nan)\s*\|", out, re.IGNORECASE) and "| n/a |" in out
     assert (tmp_path / "compare_one_step.md").read_text().strip() == out.strip()
+
+
+# --- step size on either scale; heterogeneous sRF; escape exponents ------------------------------
+
+def test_risk_one_step_large_step_scale_names_its_regime(capsys):
+    """--eta-tilde gives the heterogeneous-sRF large-step risk, equal to the library call."""
+    from asymptotics import OneStep, large_step_risk
+
+    base = ("risk", "one-step", "--student", "erf", "--teacher", "erf", "--psi1", "8", "--psi2", "2",
+            "--lam", "1e-3", "--noise", "0.1")
+    code, out, _ = run(capsys, *base, "--eta-tilde", "1,2", "--json")
+    assert code == 0
+    rows = json.loads(out)
+    want = large_step_risk(OneStep("erf", "erf", psi1=8, psi2=2, lam=1e-3, eta=1, noise=0.1), 2.0)
+    assert [r["eta_tilde"] for r in rows] == [1.0, 2.0]
+    assert rows[1]["risk"] == pytest.approx(want.test_error, rel=1e-12)
+    assert all(r["regime"].startswith("large step") for r in rows)
+    code, out, _ = run(capsys, *base, "--eta", "2", "--json")
+    assert code == 0 and json.loads(out)["regime"].startswith("small step")
+
+
+def test_risk_one_step_both_scales_is_an_error(capsys):
+    code, out, err = run(capsys, "risk", "one-step", "--eta", "1", "--eta-tilde", "2")
+    assert code == 2 and out == "" and err.startswith("asym: error: give the step size on one scale")
+
+
+def test_risk_hetero_srf_matches_library_and_reduces_to_giant_step(capsys):
+    """A homogeneous law through the CLI equals `risk giant-step` at the same (r, c, γ)."""
+    common = ("--student", "tanh", "--teacher", "tanh", "--alpha", "1.5", "--lam", "0.01")
+    code, out, _ = run(capsys, "risk", "hetero-srf", *common, "--law", "homogeneous:0.7,1.1", "--gamma", "0.5",
+                       "--json")
+    assert code == 0
+    het = json.loads(out)
+    code, out, _ = run(capsys, "risk", "giant-step", *common, "--r", "0.7", "--c", "1.1", "--gamma", "0.5",
+                       "--json")
+    assert code == 0
+    assert het["test_error"] == pytest.approx(json.loads(out)["test_error"], rel=1e-8)
+
+
+@pytest.mark.parametrize("law", ["bogus:1", "two-point:1", "gaussian:1,2,3,4,5,6", "two-point:1,nan",
+                                 "mixture:1,2", "homogeneous"])
+def test_risk_hetero_srf_bad_law_is_one_line(capsys, law):
+    code, out, err = run(capsys, "risk", "hetero-srf", "--law", law, "--gamma", "0.5")
+    assert code == 2 and out == "" and err.count("\n") == 1 and err.startswith("asym: error: --law")
+
+
+def test_figure_escape_exponents_quick(capsys, tmp_path):
+    code, out, _ = run(capsys, "figure", "escape-exponents", "--quick", "--out", str(tmp_path), "--json")
+    assert code in (0, 3)
+    paths = json.loads(out)
+    assert {p.rsplit(".", 1)[1] for p in paths.values()} >= {"png", "pdf", "csv", "json"}

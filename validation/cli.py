@@ -1,8 +1,9 @@
 """The ``asym`` command line.
 
     asym hermite NAME_OR_EXPR --order K [--digits D]
-    asym risk one-step --student S --teacher T --psi1 X --psi2 X --lam X --eta X --noise X
+    asym risk one-step --student S --teacher T --psi1 X --psi2 X --lam X (--eta X | --eta-tilde X) --noise X
     asym risk large-step --student S --teacher T
+    asym risk hetero-srf --law LAW --gamma G [giant-step options]
     asym risk giant-step --student S --teacher T --alpha0 X --eta-tilde X --alpha X --width-ratio X --lam X
                          [--noise X] [--backend asymptotic|finite --d D] [--r R --c C --gamma G]
     asym risk krr --kernel ntk|rf --activation A --d D --n N[,N...] --lam X --target "k:F2,..." --noise X
@@ -12,6 +13,7 @@
     asym compare one-step [--d 256,512,1024] [--seeds K] [--checkpoint F] [--out DIR]
     asym compare giant-step [--model network|srf] [--d 256,512,1024] [--seeds K] [--checkpoint F] [--out DIR]
     asym figure 3a|3b|giant-tanh|giant-sin|giant-eta|staircase|escape [--quick] [--d D] [--seeds K] [--out DIR]
+    asym figure escape-exponents [--quick] [--out DIR] [--checkpoint F]
     asym demo [--out DIR]
 
 Every command takes ``--json``.  In ``risk`` and ``simulate`` one numeric parameter may be a
@@ -174,6 +176,8 @@ _GIANT_SWEEPABLE = ("alpha0", "eta_tilde", "alpha", "width_ratio", "lam", "noise
 
 
 def _setting_and_sweep(args) -> tuple[OneStep, str | None, list[float]]:
+    if getattr(args, "eta", None) is None:
+        args.eta = _ETA_DEFAULT
     first, name, vals = _sweep(args, _SWEEPABLE)
     return OneStep(args.student, args.teacher, **first), name, vals
 
@@ -377,6 +381,8 @@ def _cmd_hermite(args) -> Outcome:
 
 
 def _cmd_risk_one_step(args) -> Outcome:
+    if args.eta_tilde is not None:
+        return _risk_one_step_large(args)
     base, name, vals = _setting_and_sweep(args)
     results = one_step_curve(base, name, vals) if name else (one_step_risk(base),)
     dicts = [r.to_dict() for r in results]
@@ -388,6 +394,106 @@ def _cmd_risk_one_step(args) -> Outcome:
             f"{r.lower_bound:8.5f} {r.alignment:7.4f} {r.effective_ridge:9.3e}  "
             f"psi1={s.psi1:g} psi2={s.psi2:g} lam={s.lam:g} eta={s.eta:g} noise={s.noise:g}"
         )
+    lines.append(f"regime: {_SMALL_STEP}")
+    dicts = [{**d, "regime": _SMALL_STEP} for d in dicts]
+    return Outcome(dicts if name else dicts[0], "\n".join(lines), points=len(dicts),
+                   not_converged=_not_converged(results, name, vals))
+
+
+_ETA_DEFAULT = "1"
+_SMALL_STEP = "small step eta = Theta(1): Gaussian-equivalent risk (Ba et al. 2022)"
+_LARGE_STEP = ("large step eta = eta_tilde * sqrt(N): heterogeneous spiked random features with "
+               "Gaussian spike law (asymptotics.srf_hetero.large_step_risk)")
+
+
+def _risk_one_step_large(args) -> Outcome:
+    """``risk one-step --eta-tilde``: Ba et al.'s network at η = η̃√N through the heterogeneous sRF."""
+    from asymptotics.srf_hetero import large_step_risk
+
+    if args.eta is not None:
+        raise CLIError("give the step size on one scale: --eta (eta = Theta(1)) or --eta-tilde "
+                       "(eta = eta_tilde * sqrt(N)), not both")
+    first, name, vals = _sweep(args, ("psi1", "psi2", "lam", "noise", "eta_tilde"))
+    eta_tilde = first.pop("eta_tilde")
+    base = OneStep(args.student, args.teacher, eta=float(_ETA_DEFAULT), **first)  # η unused by the map
+    if name == "eta_tilde":
+        settings, eta_tildes = [base] * len(vals), list(vals)
+    elif name:
+        settings, eta_tildes = [base.replace(**{name: v}) for v in vals], [eta_tilde] * len(vals)
+    else:
+        settings, eta_tildes = [base], [eta_tilde]
+    results = [large_step_risk(s, e, raise_on_failure=False) for s, e in zip(settings, eta_tildes)]
+    lines = [f"{'risk':>9} {'train':>9} conv  setting"]
+    dicts = []
+    for s, e, r in zip(settings, eta_tildes, results):
+        lines.append(f"{r.test_error:9.5f} {r.train_error:9.5f} {'yes ' if r.converged else 'NO  '} "
+                     f"psi1={s.psi1:g} psi2={s.psi2:g} lam={s.lam:g} eta_tilde={e:g} noise={s.noise:g}")
+        dicts.append({**r.to_dict(), "risk": r.test_error, "eta_tilde": e, "regime": _LARGE_STEP,
+                      "one_step_setting": {k: v for k, v in s.to_dict().items() if k != "eta"}})
+    lines.append(f"regime: {_LARGE_STEP}")
+    multi = len(dicts) > 1
+    return Outcome(dicts if multi else dicts[0], "\n".join(lines), points=len(dicts),
+                   not_converged=_not_converged(results, name if multi else None, vals))
+
+
+def _spike_law(text: str):
+    """``--law``: homogeneous:r[,c] | two-point:r1,r2[,p1] | gaussian:r1[,r0,s0,s1,c2] |
+    mixture:r1,r2,...;w1,w2,...  → :class:`asymptotics.srf_hetero.SpikeLaw`."""
+    from asymptotics.srf_hetero import SpikeLaw
+
+    kind, sep, rest = text.partition(":")
+    kind = kind.strip()
+    if not sep or not rest.strip():
+        raise CLIError(f"--law must look like KIND:NUMBERS (homogeneous:r[,c], two-point:r1,r2[,p1], "
+                       f"gaussian:r1[,r0,s0,s1,c2], mixture:r1,r2,..;w1,w2,..), got {text!r}")
+    if kind == "mixture":
+        parts = rest.split(";")
+        if len(parts) != 2:
+            raise CLIError(f"--law mixture: needs 'r1,r2,...;w1,w2,...', got {text!r}")
+        r = parse_number_list(parts[0], "--law")
+        w = parse_number_list(parts[1], "--law")
+        return SpikeLaw.mixture(r, w)
+    nums = parse_number_list(rest, "--law")
+    arity = {"homogeneous": (1, 2), "two-point": (2, 3), "gaussian": (1, 5)}
+    if kind not in arity:
+        raise CLIError(f"--law: unknown kind {kind!r} (homogeneous, two-point, gaussian, mixture)")
+    lo, hi = arity[kind]
+    if not lo <= len(nums) <= hi:
+        raise CLIError(f"--law {kind}: takes {lo} to {hi} numbers, got {len(nums)}")
+    return {"homogeneous": SpikeLaw.homogeneous, "two-point": SpikeLaw.two_point,
+            "gaussian": SpikeLaw.gaussian}[kind](*nums)
+
+
+def _cmd_risk_hetero_srf(args) -> Outcome:
+    """``risk hetero-srf``: the sRF with per-neuron spikes drawn from a law (asymptotics.srf_hetero)."""
+    from asymptotics.srf_hetero import hetero_srf_curve, hetero_srf_risk
+
+    law = _spike_law(args.law)
+    base, name, vals = _giant_setting_and_sweep(args)
+    opts = {"backend": args.backend}
+    if args.backend == "finite":
+        if args.d is None:
+            raise CLIError("--backend finite needs --d")
+        opts.update(d=args.d, rng=args.seed)
+    elif args.d is not None:
+        raise CLIError("--d is only used with --backend finite")
+    if name in ("alpha0", "eta_tilde"):
+        raise CLIError(f"{_opt(name)} does not enter the heterogeneous sRF (the law and --gamma do); "
+                       "sweep --alpha, --lam, --noise or --width-ratio")
+    if name == "width_ratio":
+        results = tuple(hetero_srf_risk(base.replace(width_ratio=v), law, args.gamma, raise_on_failure=False,
+                                        **opts) for v in vals)
+    elif name:
+        results = hetero_srf_curve(base, law, args.gamma, name, vals, **opts)
+    else:
+        results = (hetero_srf_risk(base, law, args.gamma, raise_on_failure=False, **opts),)
+    lines = [f"{'test':>9} {'train':>9} conv  setting"]
+    for r in results:
+        s = r.setting
+        lines.append(f"{r.test_error:9.5f} {r.train_error:9.5f} {'yes ' if r.converged else 'NO  '} "
+                     f"alpha={s.alpha:g} p/d={s.width_ratio:g} lam={s.lam:g} noise={s.noise:g} "
+                     f"law={args.law} gamma={args.gamma:g}")
+    dicts = [{**r.to_dict(), "setting": r.setting.to_dict()} for r in results]
     return Outcome(dicts if name else dicts[0], "\n".join(lines), points=len(dicts),
                    not_converged=_not_converged(results, name, vals))
 
@@ -616,6 +722,8 @@ def _cmd_figure(args) -> Outcome:
 
     if args.panel in ("staircase", "escape"):
         return _figure_kernels(args)
+    if args.panel == "escape-exponents":
+        return _figure_escape_exponents(args)
 
     spec = panel(args.panel, centered=not args.raw_teacher, quick=args.quick)
     data = one_step_figure_data(spec, d=_default(args.d, 256 if args.quick else 512),
@@ -642,6 +750,21 @@ def _figure_kernels(args) -> Outcome:
                            checkpoint=args.checkpoint, progress=args.progress)
         paths = write_escape_figure(data, args.out)
     return _figure_outcome(paths, data)
+
+
+def _figure_escape_exponents(args) -> Outcome:
+    """n*(d, ε) per method with fitted exponents.  ``--quick``: the CI size, computed (seconds).  Full:
+    assembled from the per-seed records of the checkpoint (default ``OUT/escape_exponents.ckpt.json``,
+    the recorded run's); missing records are computed only with ``--recompute`` (CPU-hours)."""
+    from .escape_exponents import escape_exponents_data, write_escape_exponents_figure
+
+    if args.quick:
+        data = escape_exponents_data(quick=True, checkpoint=args.checkpoint, progress=args.progress)
+    else:
+        ckpt = args.checkpoint or str(Path(args.out) / "escape_exponents.ckpt.json")
+        check_checkpoint(ckpt)
+        data = escape_exponents_data(checkpoint=ckpt, assemble_only=not args.recompute, progress=args.progress)
+    return _figure_outcome(write_escape_exponents_figure(data, args.out), data)
 
 
 def _cmd_simulate_krr(args) -> Outcome:
@@ -710,12 +833,12 @@ def _add_one_step_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--psi1", default="2", help="n/d, sample ratio of each batch")
     p.add_argument("--psi2", default="2", help="N/d, width ratio")
     p.add_argument("--lam", default="0.01", help="ridge λ (≥ 0)")
-    p.add_argument("--eta", default="1", help="learning rate η = Θ(1)")
+    p.add_argument("--eta", default=None, help="learning rate η = Θ(1) (default 1)")
     p.add_argument("--noise", default="0.1", help="label-noise std σ_ε")
     p.add_argument("--json", action="store_true", help="print JSON")
 
 
-def _add_giant_step_args(p: argparse.ArgumentParser) -> None:
+def _add_giant_step_args(p: argparse.ArgumentParser, srf_options: bool = True) -> None:
     p.add_argument("--student", default="tanh", help="student activation σ (registry name or expression in z)")
     p.add_argument("--teacher", default="tanh", help="teacher σ* (registry name, centered:NAME or expression)")
     p.add_argument("--alpha0", default="0.5", help="n0/d, first-step sample ratio (0: no step)")
@@ -724,9 +847,11 @@ def _add_giant_step_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--width-ratio", dest="width_ratio", default="1", help="p/d")
     p.add_argument("--lam", default="0.01", help="ridge λ of Σ(y − wᵀφ/√p)² + λ‖w‖²")
     p.add_argument("--noise", default="0", help="label-noise std σ_ε (every label)")
-    p.add_argument("--r", type=_FLOAT, default=None, help="sRF spike strength (with --c, --gamma: skip the formulas)")
-    p.add_argument("--c", type=_FLOAT, default=None, help="sRF bulk variance")
-    p.add_argument("--gamma", type=_FLOAT, default=None, help="sRF spike-teacher overlap")
+    if srf_options:
+        p.add_argument("--r", type=_FLOAT, default=None,
+                       help="sRF spike strength (with --c, --gamma: skip the formulas)")
+        p.add_argument("--c", type=_FLOAT, default=None, help="sRF bulk variance")
+        p.add_argument("--gamma", type=_FLOAT, default=None, help="sRF spike-teacher overlap")
     p.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -745,8 +870,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("risk", help="asymptotic theory")
     rs = r.add_subparsers(dest="model", required=True)
-    r1 = rs.add_parser("one-step", help="GE risk after one step of size η = Θ(1) (Ba et al.)")
+    r1 = rs.add_parser("one-step", help="risk after one step: GE formula for η = Θ(1) (--eta), heterogeneous "
+                                        "sRF for η = η̃√N (--eta-tilde); the output names the regime")
     _add_one_step_args(r1)
+    r1.add_argument("--eta-tilde", dest="eta_tilde", default=None,
+                    help="large step η = η̃√N (Ba et al. §5): risk from the heterogeneous sRF; excludes --eta")
     r1.set_defaults(func=_cmd_risk_one_step)
     r2 = rs.add_parser("large-step", help="τ* and κ* of the η = Θ(√N) regime (Ba et al. eq. 5.1)")
     r2.add_argument("--student", default="tanh")
@@ -772,6 +900,16 @@ def build_parser() -> argparse.ArgumentParser:
     r4.add_argument("--d", type=_int("--d", 1), default=None, help="dimension of the sampled W0 (finite back-end)")
     r4.add_argument("--seed", type=_int("--seed", 0), default=0, help="seed of the sampled W0 (finite back-end)")
     r4.set_defaults(func=_cmd_risk_giant_step)
+    r5 = rs.add_parser("hetero-srf", help="sRF with heterogeneous per-neuron spikes (asymptotics.srf_hetero)")
+    _add_giant_step_args(r5, srf_options=False)
+    r5.add_argument("--law", required=True,
+                    help="spike law: homogeneous:r[,c] | two-point:r1,r2[,p1] | gaussian:r1[,r0,s0,s1,c2] | "
+                         "mixture:r1,r2,..;w1,w2,..")
+    r5.add_argument("--gamma", type=_FLOAT, required=True, help="spike-teacher overlap γ")
+    r5.add_argument("--backend", choices=("asymptotic", "finite"), default="asymptotic")
+    r5.add_argument("--d", type=_int("--d", 1), default=None, help="input dimension (finite back-end)")
+    r5.add_argument("--seed", type=_int("--seed", 0), default=0, help="seed of the finite back-end's W0")
+    r5.set_defaults(func=_cmd_risk_hetero_srf)
 
     s = sub.add_parser("simulate", help="Monte Carlo of the real network")
     ss = s.add_subparsers(dest="model", required=True)
@@ -841,7 +979,10 @@ def build_parser() -> argparse.ArgumentParser:
     c2.set_defaults(func=_cmd_compare_giant_step)
 
     f = sub.add_parser("figure", help="paper figures with their CSV and configuration")
-    f.add_argument("panel", choices=("3a", "3b", "giant-tanh", "giant-sin", "giant-eta", "staircase", "escape"))
+    f.add_argument("panel", choices=("3a", "3b", "giant-tanh", "giant-sin", "giant-eta", "staircase", "escape",
+                                     "escape-exponents"))
+    f.add_argument("--recompute", action="store_true",
+                   help="escape-exponents: compute missing records instead of assembling the checkpoint's")
     f.add_argument("--quick", action="store_true", help="d = 256, 3 seeds, thinner grid")
     f.add_argument("--d", type=_int("--d", 1), default=None)
     f.add_argument("--seeds", type=_int("--seeds", 1), default=None)
