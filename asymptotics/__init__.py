@@ -28,6 +28,7 @@ _EXPORTS = {
     "gegenbauer": ("gegenbauer_coefficients", "harmonic_dimension",),
     "kernels": ("KernelRidge", "KRRRisk", "dot_product_kernel", "kernel_gegenbauer", "krr_risk", "krr_risk_curve", "krr_staircase", "krr_transition",),
     "sample_complexity": ("SampleComplexity", "krr_sample_complexity", "krr_sample_complexity_curve", "transition_psi",),
+    "validity": ("Validity", "srf_validity",),
     "srf_hetero": ("SpikeLaw", "HeteroSRFRisk", "HeteroOrderParameters", "hetero_srf_risk", "hetero_srf_curve", "ClassMarchenkoPastur", "ClassEmpiricalSpectrum", "SpikeBulkScaled", "BaLargeStep", "ba_large_step", "large_step_risk",),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}

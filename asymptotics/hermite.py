@@ -938,7 +938,7 @@ def shifted_moments(f, s, c: float = 1.0, orders: Sequence[int] = (0, 1, 2), *, 
     Returns an array of shape (len(orders),) + shape(s).  He_k is the probabilists' polynomial
     (he_k = He_k/√k! if ``normalized``).  Fixed vectorized composite Gauss–Legendre rule with the
     moved breakpoints of f as panel edges (:func:`asymptotics.gaussian.shifted_gaussian_expectation`);
-    ~1e-13 accurate for the registry.  Spec: ``spiked-rf.md`` §2 (μ0(κ), μ1(κ) with s = rκ).
+    ~1e-13 accurate for the registry.  docs/theory/spiked-rf.md §2 (μ0(κ), μ1(κ) with s = rκ).
 
     >>> import numpy as np
     >>> m = shifted_moments("erf", np.array([0.0, 1.0]), 0.5)
@@ -988,7 +988,7 @@ class ShiftedCoefficients:
 def shifted_coefficients(f, s, c: float = 1.0) -> ShiftedCoefficients:
     """μ0(s), μ1(s), μ*(s) and E f(s+√c z)² of the conditional Gaussian equivalence.
 
-    Spec ``spiked-rf.md`` §2: μ0 = E f(s+√c z), μ1 = E[z f(s+√c z)]/√c,
+    docs/theory/spiked-rf.md §2: μ0 = E f(s+√c z), μ1 = E[z f(s+√c z)]/√c,
     μ*² = E f(s+√c z)² − μ0² − c μ1² (clipped at 0), with s = rκ.  Vectorized over ``s``.
 
     >>> sc = shifted_coefficients("relu", np.array([0.0]), 1.0)

@@ -1,6 +1,6 @@
 """Dot-product kernels of two-layer networks and kernel ridge regression (KRR) on the sphere.
 
-Spec ``kernels-ntk.md`` §6.  Inputs x ~ Unif(S^{d−1}(√d)), kernel K(x, x') = h(⟨x, x'⟩/d), predictor
+docs/theory/kernels.md §6.  Inputs x ~ Unif(S^{d−1}(√d)), kernel K(x, x') = h(⟨x, x'⟩/d), predictor
 f̂(x) = K(x, X)(K + λ I_n)^{-1} y with y = f*(x) + ε, Var ε = σ_ε² (``noise`` = σ_ε, the std, as in
 :class:`asymptotics.settings.OneStep`).
 

@@ -173,7 +173,7 @@ def _noise(value) -> float:
 class OneStep:
     """One gradient step on the first layer, then ridge on the trained features (Ba et al. 2022).
 
-    Spec ``one-step-ge.md`` §1: network f(x) = aᵀσ(Wᵀx)/√N, W0 ∈ R^{d×N} iid N(0, 1/d),
+    docs/theory/one-step.md §1: network f(x) = aᵀσ(Wᵀx)/√N, W0 ∈ R^{d×N} iid N(0, 1/d),
     a iid N(0, 1/N) frozen, teacher y = σ*(⟨β*, x⟩) + σ_ε ξ with ‖β*‖ = 1, one step
     W1 = W0 − η√N ∇_W L on a batch of n = ψ1 d samples, ridge
     min (1/n)‖y − Φa‖² + (λ/N)‖a‖² on a fresh batch of the same size.
@@ -235,7 +235,7 @@ class OneStep:
 class GiantStep:
     """One giant gradient step on the first layer, then ridge on fresh data (Cui et al. 2024).
 
-    Spec ``spiked-rf.md`` §1 and README "Conventions": W0 ∈ R^{p×d} with unit-norm rows, a = 1/√p
+    docs/theory/spiked-rf.md §1 and docs/conventions.md: W0 ∈ R^{p×d} with unit-norm rows, a = 1/√p
     frozen, network f(x) = aᵀσ(Wx)/√p, teacher y = σ*(⟨θ, x⟩/√d) (+ noise) with ‖θ‖² = d, one step
     W1 = W0 − η∇_W L with η = η̃·p on a batch of n0 = α0·d samples, then ridge
     min Σ(y − wᵀφ/√p)² + λ‖w‖² (no 1/n) on a fresh batch of n = α·d samples.

@@ -117,9 +117,10 @@ def test_risk_giant_step_json_contract_and_list(capsys):
     code, out, _ = run(capsys, "risk", "giant-step", *_GS, "--alpha", "3", "--width-ratio", "1", "--json")
     d = json.loads(out)
     assert code == 0
-    assert set(d) == {"test_error", "train_error", "order_parameters", "srf", "converged", "nit", "residual"}
+    assert set(d) == {"test_error", "train_error", "order_parameters", "srf", "converged", "nit", "residual",
+                      "validity"}
     assert set(d["srf"]) == {"r", "c", "gamma"} and d["converged"] is True
-    assert d["test_error"] == pytest.approx(0.0325, abs=6e-5)  # spec §9.1 large-d value
+    assert d["test_error"] == pytest.approx(0.0325, abs=6e-5)  # docs/theory/spiked-rf.md §9.1 large-d value
     code, out, _ = run(capsys, "risk", "giant-step", *_GS, "--alpha", "0.2,1.6,3", "--json")
     assert [round(x["test_error"], 3) for x in json.loads(out)] == [0.048, 0.037, 0.033]
     code, out, _ = run(capsys, "risk", "giant-step", "--alpha", "1", "--backend", "finite", "--d", "100", "--json")
@@ -298,3 +299,12 @@ def test_figure_escape_exponents_quick(capsys, tmp_path):
     assert code in (0, 3)
     paths = json.loads(out)
     assert {p.rsplit(".", 1)[1] for p in paths.values()} >= {"png", "pdf", "csv", "json"}
+
+
+def test_risk_giant_step_states_where_the_theory_is_not_exact(capsys):
+    """A point in the measured finite-batch-bulk region is labelled 'inaccurate' (JSON and text)."""
+    base = ("risk", "giant-step", "--student", "tanh", "--teacher", "tanh", "--alpha", "3", "--lam", "0.01")
+    code, out, _ = run(capsys, *base, "--alpha0", "0.5", "--eta-tilde", "4", "--json")
+    assert code == 0 and json.loads(out)["validity"]["status"] == "inaccurate"
+    code, out, _ = run(capsys, *base, "--alpha0", "2", "--eta-tilde", "1")
+    assert code == 0 and "validity (validated)" in out

@@ -1,6 +1,6 @@
 """Monte Carlo of the giant-step protocol and of the sRF (validation/giant_step.py), comparison and figures.
 
-Spec README (conventions, giant-step column), spiked-rf.md §1.2–1.5 (protocol), §1.4 (sRF, (r, c, γ)),
+docs/conventions.md (giant-step column), docs/theory/spiked-rf.md §1.2–1.5 (protocol), §1.4 (sRF, (r, c, γ)),
 §3.6 (train-error convention), §7 (checks).
 """
 

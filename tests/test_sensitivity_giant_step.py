@@ -103,7 +103,7 @@ def test_network_seed_equals_hand_protocol(student):
 
 
 def test_srf_features_and_seed_by_hand():
-    """F = √c W0 + (r/√d) 1 vᵀ, θ = γv + ρζ (ζ ⊥ v, ‖v‖² = ‖ζ‖² = d), β = θ/√d (spec §1.4)."""
+    """F = √c W0 + (r/√d) 1 vᵀ, θ = γv + ρζ (ζ ⊥ v, ‖v‖² = ‖ζ‖² = d), β = θ/√d (docs/theory/spiked-rf.md §1.4)."""
     srf = SRFParameters(0.9, 1.3, 0.6)
     s = GiantStep("tanh", "tanh", alpha0=1.0, eta_tilde=1.0, alpha=1.0, lam=0.1, noise=0.1, width_ratio=0.75)
     d, seed = 12, 2
@@ -150,7 +150,7 @@ def test_measure_srf_on_constructed_spike():
                                                    ("tanh", "softplus", 0.3)])
 @pytest.mark.parametrize("formula", ["corrected", "code"])
 def test_srf_parameters_formula_by_quadrature(student, teacher, noise, formula):
-    """r = η̃μ1√(μ1*² + E_y/α0), γ = μ1*/√(μ1*² + E_y/α0), c = s_b² + (η̃²/α0) E_y Var σ' (spec §1.4)."""
+    """r = η̃μ1√(μ1*² + E_y/α0), γ = μ1*/√(μ1*² + E_y/α0), c = s_b² + (η̃²/α0) E_y Var σ' (docs/theory/spiked-rf.md §1.4)."""
     s = GiantStep(student, teacher, alpha0=1.7, eta_tilde=1.4, alpha=1.0, lam=0.1, noise=noise)
     f, df = ACTS[student]
     ft = ACTS[teacher][0]

@@ -87,7 +87,7 @@ def test_smooth_kernel_quadrature_and_interpolant():
 
 
 def test_taylor_coefficients_are_hermite_squares():
-    """RF: a_k = ĉ_k², NTK: a_k = k ĉ_k² (spec §6.6), ĉ_k of tanh by Gauss–Hermite here."""
+    """RF: a_k = ĉ_k², NTK: a_k = k ĉ_k² (docs/theory/kernels.md §6.6), ĉ_k of tanh by Gauss–Hermite here."""
     he = np.polynomial.hermite_e
     c = np.array([float(np.sum(_W * np.tanh(_X) * he.hermeval(_X, [0] * k + [1]))) / math.sqrt(math.factorial(k))
                   for k in range(6)])
@@ -111,7 +111,7 @@ def test_harmonic_dimension_and_gegenbauer_polynomials():
 
 
 def _xi_by_quadrature(h, d, k):
-    """ξ_k = B(d, k) E_t[h(t) P_k(t)], t with density ∝ (1 − t²)^{(d−3)/2} (spec §6.1)."""
+    """ξ_k = B(d, k) E_t[h(t) P_k(t)], t with density ∝ (1 − t²)^{(d−3)/2} (docs/theory/kernels.md §6.1)."""
     alpha = (d - 2) / 2
     w = lambda t: (1 - t * t) ** ((d - 3) / 2)  # noqa: E731
     Z = integrate.quad(w, -1, 1, epsabs=1e-14, epsrel=1e-13)[0]
@@ -188,7 +188,7 @@ def test_krr_seed_by_hand():
 
 @pytest.mark.parametrize("style", ["dense", "product"])
 def test_harmonic_normalization_by_monte_carlo(style):
-    """E g_k² = 1 for every unit harmonic of the target (spec §6.1), by Monte Carlo at d = 6.
+    """E g_k² = 1 for every unit harmonic of the target (docs/theory/kernels.md §6.1), by Monte Carlo at d = 6.
 
     Measured SEM of mean(g²) with 40000 points: 0.0056 (degree 1) to 0.0137 (zonal degree 3); with
     250000 points ≤ 0.0055, so the window 4 SEM ≤ 0.022 is below the 0.04 that a 2 % error in a

@@ -2,7 +2,7 @@
 
 Every test here is deterministic (fixed seeds, tiny sizes) and compares a stage of
 validation/networks.py, simulate.py, readout.py, exact_risk.py with an independent numpy
-re-implementation of the spec formula (one-step-ge.md §1, §4.1, §7) on the *same* random numbers,
+re-implementation of the formula (docs/theory/one-step.md §1, §4.1, §7) on the *same* random numbers,
 to rounding (rel 1e-9 or better).  So any change of a formula — a 2 % constant, √d for √N, μ*×1.3 —
 is a failure, not a shift hidden in a statistical window.  benchmarks/mutation.py measures how
 many such changes these tests catch (results/mutation/README.md).
@@ -63,7 +63,7 @@ ACTS = {"tanh": (np.tanh, lambda z: 1.0 / np.cosh(z) ** 2), "softplus": (softplu
 
 
 def hand_constants(name):
-    """μ0, μ1, μ* of σ by Gauss–Hermite quadrature (spec README conventions)."""
+    """μ0, μ1, μ* of σ by Gauss–Hermite quadrature (docs/conventions.md)."""
     f = ACTS[name][0]
     mu0, mu1 = gauss(f), gauss(lambda z: z * f(z))
     return mu0, mu1, math.sqrt(gauss(lambda z: f(z) ** 2) - mu0**2 - mu1**2)
@@ -96,7 +96,7 @@ def test_output_loss_and_gradient_closed_form():
 
 @pytest.mark.parametrize("d,N", [(6, 3), (4, 9)])
 def test_update_is_minus_eta_sqrtN_gradient(d, N):
-    """W1 − W0 = −η√N ∇L(W0) exactly (spec §1 eq. 2.1): the √N, not √d, compensates 1/√N in f."""
+    """W1 − W0 = −η√N ∇L(W0) exactly (docs/theory/one-step.md §1 eq. 2.1): the √N, not √d, compensates 1/√N in f."""
     rng = np.random.default_rng(d * 100 + N)
     n, eta = 8, 0.7
     W0, a = rng.standard_normal((d, N)) / math.sqrt(d), rng.standard_normal(N) / math.sqrt(N)
@@ -163,7 +163,7 @@ def test_gaussian_equivalent_features_construction():
 
 
 def test_ge_feature_covariance_matches_spec():
-    """Second moment of GE features = (μ0² 11ᵀ + μ1² WᵀW + μ*² I)/N (spec §4.1), by averaging.
+    """Second moment of GE features = (μ0² 11ᵀ + μ1² WᵀW + μ*² I)/N (docs/theory/one-step.md §4.1), by averaging.
 
     40000 draws: the entries' SEM is ≤ 0.01·(scale), window 5 SEM; a μ*×1.02 changes the
     diagonal by 4 % of μ*²/N which is > 10 SEM.
@@ -183,7 +183,7 @@ def test_ge_feature_covariance_matches_spec():
 @pytest.mark.parametrize("n,N", [(20, 8), (8, 20)])
 @pytest.mark.parametrize("method", ["auto", "primal", "dual", "svd"])
 def test_ridge_normal_equations(n, N, method):
-    """(ΦᵀΦ + (nλ/N) I) â = Φᵀy to 1e-10, whatever the solver (spec §1 readout)."""
+    """(ΦᵀΦ + (nλ/N) I) â = Φᵀy to 1e-10, whatever the solver (docs/theory/one-step.md §1 readout)."""
     rng = np.random.default_rng(n + N)
     Phi, y, lam = rng.standard_normal((n, N)), rng.standard_normal(n), 0.3
     fit = fit_ridge(Phi, y, lam, method=method)
@@ -308,7 +308,7 @@ def _hand_protocol(s: OneStep, d: int, seed: int, name: str, n_test: int, ge: bo
 @pytest.mark.parametrize("features", ["network", "gaussian-equivalent"])
 @pytest.mark.parametrize("student", ["tanh", "softplus"])
 def test_simulate_seed_equals_hand_protocol(student, features):
-    """simulate_seed = numpy re-implementation of spec §7 on the same streams (rel 1e-8).
+    """simulate_seed = numpy re-implementation of docs/theory/one-step.md §7 on the same streams (rel 1e-8).
 
     ψ2 ≠ 1 (N ≠ d) and a non-odd student (softplus: μ0 ≠ 0) so that √N vs √d, μ0 and μ* all matter.
     """
@@ -371,7 +371,7 @@ def test_paired_network_vs_finite_d_equivalent_on_the_same_weights():
 
 
 def test_teacher_labels_second_moment():
-    """E y² = ‖σ*‖² + σ_ε² (spec §1), over 200000 samples at d = 3.
+    """E y² = ‖σ*‖² + σ_ε² (docs/theory/one-step.md §1), over 200000 samples at d = 3.
 
     Measured SEM of mean(y²) = 0.00175 (value 0.643); window 4 SEM = 0.0070, 1.1 % of the value.
     The labels are also checked exactly: y − tanh(Xβ) is σ_ε times the next normal draws.

@@ -111,7 +111,7 @@ def test_relu_erf_closed_forms():
 
 
 def test_spike_formula_by_hand():
-    """r² = η²μ1²(μ1*² + E_y/ψ1), γ² = μ1*²/(μ1*² + E_y/ψ1), θ = r²/ψ2, E_y = ‖f*‖² + σ² (spec §2)."""
+    """r² = η²μ1²(μ1*² + E_y/ψ1), γ² = μ1*²/(μ1*² + E_y/ψ1), θ = r²/ψ2, E_y = ‖f*‖² + σ² (docs/theory/one-step.md §2)."""
     s = OneStep("tanh", "softplus", psi1=3, psi2=0.7, lam=0.1, eta=1.4, noise=0.3)
     mu1 = gauss(lambda z: z * np.tanh(z))
     t1, ey = gauss(lambda z: z * np.logaddexp(0, z)), gauss(lambda z: np.logaddexp(0, z) ** 2) + 0.09

@@ -1,6 +1,6 @@
 """Monte Carlo of the one-step protocol (validation/networks.py, validation/simulate.py).
 
-Spec one-step-ge.md §1 (model, eq. 2.1), §2 (spike and alignment γ²), §7 (protocol).
+docs/theory/one-step.md §1 (model, eq. 2.1), §2 (spike and alignment γ²), §7 (protocol).
 """
 
 from __future__ import annotations
@@ -192,7 +192,7 @@ def test_huge_ridge_gives_teacher_norm():
 
 
 def test_alignment_matches_gamma2():
-    """Measured ⟨û, β*⟩² vs the spec §2 limit γ² = μ1*²/(μ1*² + E_y/ψ1), tanh / tanh.
+    """Measured ⟨û, β*⟩² vs docs/theory/one-step.md §2 limit γ² = μ1*²/(μ1*² + E_y/ψ1), tanh / tanh.
 
     At d = 400, ψ1 = 4 the per-seed spread is ≈ 0.012 (|⟨ζ, β*⟩| ~ (E_y/(ψ1 d))^{1/2} ≈ 0.016 and
     the relative fluctuation of ‖ζ‖² ~ (2/d)^{1/2}), so the mean of 4 seeds has SE ≈ 0.006; the
@@ -206,7 +206,7 @@ def test_alignment_matches_gamma2():
     gamma2 = mu1_star**2 / (mu1_star**2 + E_y / s.psi1)
     al = [sample_one_step(s, 400, seed).spike().alignment2 for seed in range(4)]
     assert abs(np.mean(al) - gamma2) < 0.03, (np.mean(al), gamma2)
-    # the spike norm is r = |η μ1| (μ1*² + E_y/ψ1)^{1/2} times ‖a‖ ≈ 1 (spec §2), looser
+    # the spike norm is r = |η μ1| (μ1*² + E_y/ψ1)^{1/2} times ‖a‖ ≈ 1 (docs/theory/one-step.md §2), looser
     net = sample_one_step(s, 400, 0)
     r = abs(s.eta) * mu1_star * math.sqrt(mu1_star**2 + E_y / s.psi1)
     assert net.spike().norm == pytest.approx(r * np.linalg.norm(net.a), rel=0.1)

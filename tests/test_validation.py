@@ -33,7 +33,7 @@ def test_theory_matches_simulation_small_d(setting):
     assert abs(sim.train_error_mean - th.train_error) < (
         3 * sim.train_error_sem + FINITE_SIZE_256 * th.train_error), (
         sim.train_error_mean, sim.train_error_sem, th.train_error)
-    # the measured spike matches the rank-one prediction (spec §2)
+    # the measured spike matches the rank-one prediction (docs/theory/one-step.md §2)
     align = np.mean([r.alignment2 for r in sim.per_seed])
     assert align == pytest.approx(th.alignment, abs=0.05)
 
@@ -51,14 +51,14 @@ def test_one_step_improvement_is_seen_in_simulation():
 
 @pytest.mark.slow
 def test_spec_43_settings_at_d1024():
-    """Every spec §4.3 configuration at d = 1024, 8 seeds: within 3 SEM + 1.5% (run by hand)."""
+    """Every docs/theory/one-step.md §4.3 configuration at d = 1024, 8 seeds: within 3 SEM + 1.5% (run by hand)."""
     table = compare_one_step(SPEC_43_SETTINGS, ds=(1024,), seeds=8, n_test=20000, finite_d=False)
     bad = [r for r in table.rows if abs(r.risk_mean - r.theory) > 3 * r.risk_sem + 0.015 * r.theory]
     assert not bad, "\n" + table.to_markdown()
 
 
 def test_large_step_beats_the_kernel_bound_small_step_does_not():
-    """Ba et al. Thm 7 / Cor. 8 (spec §5 sanity run): erf/erf, ψ1 = 16, ψ2 = 2, λ = 1e-3.
+    """Ba et al. Thm 7 / Cor. 8 (docs/theory/one-step.md §5 sanity run): erf/erf, ψ1 = 16, ψ2 = 2, λ = 1e-3.
 
     η = 1 stays above ‖P_{>1}f*‖² and matches the GE theory; η = √N goes below it (spec: 0.019
     at d = 256; measured here 0.0234 ± 0.0012 at d = 128 with 3 seeds).

@@ -1,11 +1,11 @@
 """Networks beyond the kernel regime: the QuadNTK model and a regularized two-layer network.
 
-Spec ``kernels-ntk.md`` §2.1 (Taylor decomposition, symmetric init, random signs), §3.2 (NTK feature
+docs/theory/kernels.md §2.1 (Taylor decomposition, symmetric init, random signs), §3.2 (NTK feature
 covariance and its degree blocks), §4 / §5.1 E3 (regularizer, experiment).  The paper's own
-regularizer, constants and exponents are not known to us (spec §0, §4: [R]); **everything below
+regularizer, constants and exponents are not known to us (docs/theory/kernels.md §0, §4: [R]); **everything below
 the Taylor formalism is our construction**, to be judged by the simulations.
 
-Common parametrization (spec §2.1–2.2, [R]): width m (even), first-layer init w_{0,r} ~ N(0, I_d/d)
+Common parametrization (docs/theory/kernels.md §2.1–2.2, [R]): width m (even), first-layer init w_{0,r} ~ N(0, I_d/d)
 drawn for r < m/2 and duplicated, second layer a_r = +1 for r < m/2 and −1 for the copies
 (frozen), x ~ Unif(S^{d−1}(√d)), movement W (m × d) trained:
 
@@ -17,13 +17,13 @@ f_Q(x; W) = (1/(2√m)) Σ a_r σ''(w_{0,r}ᵀx)(w_rᵀx)² (QuadNTK term).
 
 Models
 ------
-* :func:`train_quadntk` — **QuadNTK with random-sign coupling** (Bai & Lee, spec §2.1): the network's
+* :func:`train_quadntk` — **QuadNTK with random-sign coupling** (Bai & Lee, docs/theory/kernels.md §2.1): the network's
   first two Taylor terms at the sign-randomized movement S W, trained on the exact sign average
   E_S L(W) = (1/2n) Σ_i [(f_Q(x_i) − y_i)² + E_S f_L(x_i; SW)²] + λ_Q ‖W‖_{2,4}^8, with
   E_S f_L(x; SW)² = (1/m) Σ_r σ'(w_{0,r}ᵀx)² (w_rᵀx)² (the signs are independent, so the cross terms
   vanish) — no sign sampling noise, fully reproducible.  Init W pairwise equal, small random, so
   f_Q = 0 exactly at init but the gradient is not zero (the pair members then separate).
-* :func:`train_regularized` — **full network + "good-direction" regularizer (ours, [R])**: by spec §3.2
+* :func:`train_regularized` — **full network + "good-direction" regularizer (ours, [R])**: by docs/theory/kernels.md §3.2
   the NTK feature covariance Σ has the degree-≤ℓ blocks (eigenvalues d μ_k, multiplicity B(d,k)) and a
   bulk of ≈ md directions with eigenvalues ≈ r_{>ℓ}/m.  A movement W changes the NTK term by
   f_L(·; W), whose squared L² norm is vec(W)ᵀ Σ vec(W).  We penalize only its part outside the
@@ -36,7 +36,7 @@ Models
   NTK term, so large moves go to directions that barely change it (the "good directions").  Π_ℓ is
   the least-squares projection on polynomials of degree ≤ ℓ over M unlabeled points X_u (a Monte
   Carlo estimate of the population projection: the penalty depends on the init and the input law
-  only, never on labels).  Plus the Bai–Lee term λ_Q ‖W‖_{2,4}^8 (spec §2.1, recollection [R]).
+  only, never on labels).  Plus the Bai–Lee term λ_Q ‖W‖_{2,4}^8 (docs/theory/kernels.md §2.1, recollection [R]).
   Loss: (1/2n) Σ (f − y)² + R_L + λ_Q ‖W‖_{2,4}^8, full-batch gradient descent with heavy-ball
   momentum, W = 0 at init.
 
@@ -81,7 +81,7 @@ __all__ = [
 
 @lru_cache(maxsize=32)
 def _second_derivative(act: Activation):
-    """σ'' from the sympy expression (needed by f_Q; spec §2.2: σ must be smooth)."""
+    """σ'' from the sympy expression (needed by f_Q; docs/theory/kernels.md §2.2: σ must be smooth)."""
     expr = sympy.diff(act.expr, _z, 2)
     if expr.has(sympy.DiracDelta) or expr.has(sympy.Heaviside):
         raise InvalidParameterError(f"the QuadNTK needs a smooth activation, {act.name!r} has σ'' = {expr}")
@@ -90,7 +90,7 @@ def _second_derivative(act: Activation):
 
 @dataclass(frozen=True)
 class PairedInit:
-    """Symmetric initialization: rows r and r + m/2 of W0 equal, a_r = +1 / −1 (spec §2.1)."""
+    """Symmetric initialization: rows r and r + m/2 of W0 equal, a_r = +1 / −1 (docs/theory/kernels.md §2.1)."""
 
     W0: np.ndarray = field(repr=False)
     activation: Activation
@@ -114,7 +114,7 @@ class PairedInit:
 
 
 def symmetric_init(m: int, d: int, activation, rng: np.random.Generator) -> PairedInit:
-    """w_{0,r} ~ N(0, I_d/d) for r < m/2, duplicated; m must be even (spec §2.1–2.2)."""
+    """w_{0,r} ~ N(0, I_d/d) for r < m/2, duplicated; m must be even (docs/theory/kernels.md §2.1–2.2)."""
     m = check_int("m", m, 2, "the width")
     if m % 2:
         raise InvalidParameterError(f"the symmetric init needs an even width, got m = {m}")
@@ -141,17 +141,17 @@ def network_output(init: PairedInit, W: np.ndarray, X: np.ndarray) -> np.ndarray
 
 
 def ntk_term(init: PairedInit, W: np.ndarray, X: np.ndarray) -> np.ndarray:
-    """f_L(x; W) = (1/√m) Σ a_r σ'(w_{0,r}ᵀx) w_rᵀx (spec §2.1)."""
+    """f_L(x; W) = (1/√m) Σ a_r σ'(w_{0,r}ᵀx) w_rᵀx (docs/theory/kernels.md §2.1)."""
     return _pair_sum(init.dsigma(X @ init.W0.T) * (X @ W.T)) / math.sqrt(init.m)
 
 
 def quad_term(init: PairedInit, W: np.ndarray, X: np.ndarray) -> np.ndarray:
-    """f_Q(x; W) = (1/(2√m)) Σ a_r σ''(w_{0,r}ᵀx)(w_rᵀx)² (spec §2.1)."""
+    """f_Q(x; W) = (1/(2√m)) Σ a_r σ''(w_{0,r}ᵀx)(w_rᵀx)² (docs/theory/kernels.md §2.1)."""
     return _pair_sum(init.d2sigma(X @ init.W0.T) * (X @ W.T) ** 2) / (2.0 * math.sqrt(init.m))
 
 
 def _norm24_8(W: np.ndarray) -> tuple[float, np.ndarray]:
-    """‖W‖_{2,4}^8 = (Σ_r ‖w_r‖⁴)² and its gradient 8 (Σ‖w‖⁴) ‖w_r‖² w_r (Bai–Lee, spec §2.1 [R])."""
+    """‖W‖_{2,4}^8 = (Σ_r ‖w_r‖⁴)² and its gradient 8 (Σ‖w‖⁴) ‖w_r‖² w_r (Bai–Lee, docs/theory/kernels.md §2.1 [R])."""
     r2 = np.sum(W * W, axis=1)
     s = float(np.sum(r2 * r2))
     return s * s, 8.0 * s * r2[:, None] * W
@@ -190,7 +190,7 @@ def _val_error(predict, y_val):
 
 
 def quadntk_loss_grad(init: PairedInit, W: np.ndarray, b: _Batch, lam_q: float) -> tuple[float, np.ndarray]:
-    """E_S L(W) of the sign-randomized QuadNTK model and its gradient (module docstring; spec §2.1).
+    """E_S L(W) of the sign-randomized QuadNTK model and its gradient (module docstring; docs/theory/kernels.md §2.1).
 
     L = (1/2n) Σ_i (f_Q(x_i) − y_i)² + (1/2n) Σ_i (1/m) Σ_r σ'(w_{0,r}ᵀx_i)² (w_rᵀx_i)² + λ_Q ‖W‖_{2,4}^8.
     """
@@ -257,7 +257,7 @@ MAX_STEPS = 100_000
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Hyperparameters of one training run (our choices; spec §4 gives none).
+    """Hyperparameters of one training run (our choices; docs/theory/kernels.md §4 gives none).
 
     ``lr`` step size, ``steps`` full-batch GD steps with heavy-ball ``momentum``; ``lam_l`` the
     good-direction penalty λ_L, ``ell`` its degree cutoff, ``n_unlabeled`` M; ``lam_q`` the Bai–Lee
@@ -417,7 +417,7 @@ def _split(X: np.ndarray, y, cfg: TrainConfig):
 
 def train_quadntk(target: SphereTarget, n: int, seed: int, cfg: TrainConfig = TrainConfig(), *,
                   activation="tanh(z + 1/2)", n_test: int = 2000, noise: float = 0.0) -> TrainResult:
-    """Train the sign-randomized QuadNTK model (spec §2.1) on n samples of ``target``; predict with f_Q."""
+    """Train the sign-randomized QuadNTK model (docs/theory/kernels.md §2.1) on n samples of ``target``; predict with f_Q."""
     n, seed, n_test, noise = _check_training(target, n, seed, cfg, n_test, noise, regularized=False)
     rngs, X, y, Xt, ft = _problem(target, n, n_test, seed, noise)
     init = symmetric_init(cfg.m, target.d, activation, rngs["init"])

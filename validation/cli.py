@@ -537,7 +537,11 @@ def _cmd_risk_giant_step(args) -> Outcome:
         results = srf_curve(base, name, vals, raise_on_failure=False, **opts)
     else:
         results = (srf_risk(base, raise_on_failure=False, **opts),)
-    dicts = [{**r.to_dict(), "residual": r.residual} for r in results]
+    from asymptotics.validity import srf_validity
+
+    given = opts["srf"] is not None  # at given (r, c, γ) the sRF is the model, not a network's stand-in
+    dicts = [{**r.to_dict(), "residual": r.residual,
+              **({} if given else {"validity": srf_validity(r.setting).to_dict()})} for r in results]
     problems = _not_converged(results, name, vals)
     lines = [f"{'test':>9} {'train':>9} {'r':>7} {'c':>7} {'gamma':>7} conv  setting"]
     for r in results:
@@ -547,6 +551,9 @@ def _cmd_risk_giant_step(args) -> Outcome:
             f"{'yes ' if r.converged else 'NO  '} alpha0={s.alpha0:g} eta_tilde={s.eta_tilde:g} alpha={s.alpha:g} "
             f"p/d={s.width_ratio:g} lam={s.lam:g} noise={s.noise:g}"
         )
+    if not given:
+        notes = sorted({(d["validity"]["status"], d["validity"]["note"]) for d in dicts})
+        lines += [f"validity ({status}): {note}" for status, note in notes]
     return Outcome(dicts if name else dicts[0], "\n".join(lines), points=len(dicts), not_converged=problems)
 
 
@@ -734,7 +741,7 @@ def _cmd_figure(args) -> Outcome:
 
 
 def _figure_kernels(args) -> Outcome:
-    """KRR staircase (spec kernels-ntk §6.7 setting) or the escaping-the-kernel comparison (§5.1 E3)."""
+    """KRR staircase (docs/theory/kernels.md §6.7 setting) or the escaping-the-kernel comparison (§5.1 E3)."""
     from .kernel_figures import escape_data, staircase_data, write_escape_figure, write_staircase_figure
 
     n_test = _default(args.n_test, 2000)
@@ -882,7 +889,7 @@ def build_parser() -> argparse.ArgumentParser:
     r2.add_argument("--json", action="store_true")
     r2.set_defaults(func=_cmd_risk_large_step)
 
-    r3 = rs.add_parser("krr", help="kernel ridge regression on the sphere, finite-d equivalent (spec §6.4)")
+    r3 = rs.add_parser("krr", help="kernel ridge regression on the sphere, finite-d equivalent (docs/theory/kernels.md §6.4)")
     r3.add_argument("--kernel", choices=("ntk", "rf", "both"), default="ntk")
     r3.add_argument("--activation", default="relu")
     r3.add_argument("--d", type=_int("--d", 1), default=20)
@@ -952,7 +959,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("compare", help="theory vs simulation tables")
     cs = c.add_subparsers(dest="model", required=True)
-    c1 = cs.add_parser("one-step", help="spec §4.3 configurations at several d")
+    c1 = cs.add_parser("one-step", help="the docs/theory/one-step.md §4.3 configurations at several d")
     c1.add_argument("--d", default="256,512,1024")
     c1.add_argument("--seeds", type=_int("--seeds", 1), default=5)
     c1.add_argument("--n-test", type=_int("--n-test", 1), default=20000)
@@ -963,7 +970,7 @@ def build_parser() -> argparse.ArgumentParser:
     c1.add_argument("--json", action="store_true")
     c1.set_defaults(func=_cmd_compare_one_step)
 
-    c2 = cs.add_parser("giant-step", help="sRF theory vs the network (spec §7 Checks A-D + new) or vs the sRF")
+    c2 = cs.add_parser("giant-step", help="sRF theory vs the network (docs/theory/spiked-rf.md §7 Checks A-D + new) or vs the sRF")
     c2.add_argument("--model", choices=("network", "srf"), default="network")
     c2.add_argument("--settings", default=None, help="';'-separated names of the suite (default: all)")
     c2.add_argument("--alphas", default="0.5,1.5,3")

@@ -291,7 +291,7 @@ def compare_one_step(
 # ------------------------------------------------------------------------------------------------
 # giant step (Cui et al. 2024): sRF theory vs sRF Monte Carlo and vs the real network
 
-#: Spec ``spiked-rf.md`` §7 Checks A–D (A: tanh/sin, B: the authors' defaults, C: width ratios,
+#: docs/theory/spiked-rf.md §7 Checks A–D (A: tanh/sin, B: the authors' defaults, C: width ratios,
 #: D: ReLU, the caveat case) and one new setting (larger α0·η̃ = 16 with label noise 0.2).
 GIANT_STEP_CHECKS: dict = {
     "A": GiantStep("tanh", "sin", alpha0=20, eta_tilde=3, alpha=1.0, lam=0.1),

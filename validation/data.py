@@ -1,6 +1,6 @@
 """Seeded random inputs and teacher labels for the Monte Carlo protocols.
 
-Spec ``one-step-ge.md`` §1 (data model) and §7 (protocol); conventions in ``README.md``.
+docs/theory/one-step.md §1 (data model) and §7 (protocol); conventions in docs/conventions.md.
 Inputs are x ~ N(0, I_d); the single-index teacher is f*(x) = σ*(⟨β*, x⟩) with ‖β*‖ = 1, and
 the labels are y = f*(x) + σ_ε ξ with ξ ~ N(0, 1).
 

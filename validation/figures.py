@@ -4,7 +4,7 @@ Each figure is computed as data first (:func:`one_step_figure_data`, no plotting
 (:func:`plot_one_step_figure`), and always written together with the CSV of its numbers and the
 JSON configuration that produced it (:func:`write_one_step_figure`).
 
-Panels (spec README "Figures"; Ba et al. Fig. 3):
+Panels (Ba et al. Fig. 3; docs/gallery.md):
 
 * ``3a`` risk vs ψ1, tanh student / SoftPlus teacher, ψ2 = 2, λ = 1e-4, σ_ε = 0.25;
 * ``3b`` risk vs ψ2, tanh student / ReLU teacher, ψ1 = 5, λ = 1e-2, σ_ε = 0.1;
@@ -12,7 +12,7 @@ Panels (spec README "Figures"; Ba et al. Fig. 3):
 for η ∈ {0, 1, 2, 4}.  The paper's teachers are centered (Assumption 1, μ0* = 0); ``centered=False``
 draws the raw teachers.
 
-Giant step (Cui et al. 2024; spec README "Figures", ``spiked-rf.md`` §5), :func:`giant_step_figure_data`:
+Giant step (Cui et al. 2024; docs/gallery.md, docs/theory/spiked-rf.md §5), :func:`giant_step_figure_data`:
 
 * ``giant-tanh``: test and train error vs α, tanh / tanh, α0 = 0.5, η̃ = 1, λ = 0.01;
 * ``giant-sin``: the same for tanh / sin, α0 = 20, η̃ = 3, λ = 0.1;
@@ -367,7 +367,7 @@ def plot_giant_step_figure(data: GiantStepFigureData):
         fig, ax = plt.subplots(figsize=(4.8, 3.5), constrained_layout=True)
         xs, te, _ = data.theory["sRF"]
         # η̃ = 0 is plain RF; for any η̃ > 0 the large-d theory learns the spike's linear part through
-        # the unregularized mean channel (spec §3.5), so the limit curve jumps at 0+: draw RF apart.
+        # the unregularized mean channel (docs/theory/spiked-rf.md §3.5), so the limit curve jumps at 0+: draw RF apart.
         pos = xs > 0
         ax.plot(xs[pos], te[pos], color="C0", lw=1.6, label="sRF theory ($\\tilde\\eta > 0$)")
         if np.any(~pos):

@@ -1,6 +1,6 @@
 """Monte Carlo of the giant-step protocol (Cui et al. 2024) and of its spiked random-features model.
 
-Spec ``README.md`` (conventions table, giant-step column) and ``spiked-rf.md`` §1.2–1.5.  Two models,
+docs/conventions.md (giant-step column) and docs/theory/spiked-rf.md §1.2–1.5.  Two models,
 simulated exactly and separately, so that "the equations solve the sRF" and "the sRF approximates
 the network" are checked one at a time:
 

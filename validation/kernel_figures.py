@@ -1,15 +1,15 @@
-"""Kernel-regime figures: the KRR staircase, and escaping the kernel regime (spec ``kernels-ntk.md``).
+"""Kernel-regime figures: the KRR staircase, and escaping the kernel regime (docs/theory/kernels.md).
 
 Each figure is data first (:func:`staircase_data`, :func:`escape_data`, resumable through a
 :class:`validation.store.Checkpoint`), then drawn, then written as PNG + PDF + CSV + JSON config (+ a
 Markdown table), each file atomically (:func:`validation.store.write_atomic`).
 
-* Staircase (spec §5.1 E1, §6.2–6.4, §6.7): KRR test error vs κ = log n / log d for several d,
+* Staircase (docs/theory/kernels.md §5.1 E1, §6.2–6.4, §6.7): KRR test error vs κ = log n / log d for several d,
   exact-kernel simulation (mean ± SEM over seeds) against the finite-d deterministic equivalent
   (:func:`asymptotics.kernels.krr_risk`), the asymptotic transition formula at the nearest
   n ≈ B(d, ℓ) (:func:`asymptotics.kernels.krr_transition`) and the staircase ‖P_{>⌊κ⌋} f*‖².
   Agreement criterion: |sim − theory| ≤ 5 % · theory + 3 SEM.
-* Escape (spec §5.1 E3, ours): test error vs n for NTK regression (exact kernel KRR), the QuadNTK
+* Escape (docs/theory/kernels.md §5.1 E3, ours): test error vs n for NTK regression (exact kernel KRR), the QuadNTK
   model and the regularized network (:mod:`validation.beyond_kernel`) on the same dense-quadratic +
   sparse-cubic target, and the sample size each needs to reach a stated error, per d.
 """
@@ -107,7 +107,7 @@ def _asymptotic(setting: KernelRidge, n: float) -> tuple[float, int]:
 def staircase_data(ds=(20, 40), kappas=None, *, kernel="ntk", activation="relu",
                    target="1:1,2:1,3:0.25,4:0.25", noise=0.5, lam=0.0, seeds=4, n_test=2000,
                    max_n: int = 6000, checkpoint=None, progress: bool = False) -> StaircaseData:
-    """KRR staircase data (spec §5.1 E1; §6.7 setup by default): exact-kernel simulation at n = round(d^κ)."""
+    """KRR staircase data (docs/theory/kernels.md §5.1 E1; §6.7 setup by default): exact-kernel simulation at n = round(d^κ)."""
     seeds = normalize_seeds(seeds)
     kappas = tuple(kappas) if kappas is not None else tuple(np.round(np.arange(0.75, 3.01, 0.25), 2))
     config = {"kind": "krr_staircase", "ds": list(ds), "kappas": list(kappas), "kernel": kernel,

@@ -1,6 +1,6 @@
 """Monte Carlo of kernel ridge regression on the sphere and of the finite-width lazy models.
 
-Spec ``kernels-ntk.md`` §6.1 (data model), §6.5 (finite-width NT / RF models), §5.1 E1/E2.
+docs/theory/kernels.md §6.1 (data model), §6.5 (finite-width NT / RF models), §5.1 E1/E2.
 
 * Inputs x ~ Unif(S^{d−1}(√d)) (:func:`sphere_inputs`).
 * Targets are sums of *normalized spherical harmonics*, one per degree, so the degree profile

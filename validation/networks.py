@@ -1,6 +1,6 @@
 """The two-layer network of Ba et al. and its exact one-step first-layer update.
 
-Spec ``one-step-ge.md`` §1 (model, eq. 2.1) and §7 (Monte Carlo protocol, steps 1–3).
+docs/theory/one-step.md §1 (model, eq. 2.1) and §7 (Monte Carlo protocol, steps 1–3).
 
 Network: f(x) = aᵀσ(Wᵀx)/√N with W ∈ R^{d×N} (columns are the neurons w_j) and a ∈ R^N.
 Loss on a batch (X, y) of n samples: L(W) = (1/2n) Σ_i (f(x_i) − y_i)².  Exact gradient::

@@ -1,6 +1,6 @@
 """Ridge regression of the second layer: primal / dual Cholesky, and one factorization for a λ path.
 
-Spec ``one-step-ge.md`` §1 ("Second layer") and §7 step 5.  With features Φ ∈ R^{n×N} the readout is
+docs/theory/one-step.md §1 ("Second layer") and §7 step 5.  With features Φ ∈ R^{n×N} the readout is
 
     â = argmin_a (1/n)‖y − Φa‖² + (λ/N)‖a‖²  =  (ΦᵀΦ + ρ I_N)^{-1} Φᵀ y,     ρ := nλ/N,
 
