@@ -215,11 +215,24 @@ def test_compare_giant_step_table_and_resume(tmp_path):
     row = t1.rows[1]
     assert row.theory == pytest.approx(srf_risk(B.replace(alpha=2.0)).test_error)
     assert math.isfinite(row.finite_d)  # theory at the measured (r, c, γ)
+    assert row.finite_d_seeds == 2 and row.finite_d_dropped == 0
+    assert t1.to_dict()["rows"][1]["finite_d_seeds"] == 2
+
     md = t1.to_markdown()
     assert "theory at measured" in md and "≤3SE+1%" in md
     assert t1.to_csv().count("\n") == 3 and "agrees" in json.dumps(t1.to_dict())
     srf_table = compare_giant_step([GIANT_STEP_CHECKS["B"]], model="srf", alphas=(1.0,), ds=(24,), seeds=2, n_test=300)
     assert "finite-d theory on W0" in srf_table.to_markdown()
+
+
+def test_comparison_row_counts_seeds_left_out_of_the_instance_average():
+    """A seed whose per-instance theory did not converge is counted, not silently averaged away."""
+    from validation.compare import ComparisonRow
+
+    row = ComparisonRow(setting=B, d=24, seeds=(0, 1, 2), theory=0.3, theory_train=0.1, finite_d=0.31,
+                        finite_d_train=0.1, risk_mean=0.3, risk_sem=0.01, train_mean=0.1, train_sem=0.01,
+                        finite_d_seeds=2)
+    assert row.finite_d_dropped == 1 and row.to_dict()["finite_d_dropped"] == 1
 
 
 def test_giant_step_figure_files(tmp_path):

@@ -94,6 +94,13 @@ class ComparisonRow:
     train_mean: float
     train_sem: float
     per_seed: tuple = field(default=(), repr=False)
+    #: seeds whose per-instance theory converged and enter ``finite_d`` (None: every seed)
+    finite_d_seeds: int | None = None
+
+    @property
+    def finite_d_dropped(self) -> int:
+        """Seeds left out of the per-instance average because their theory did not converge."""
+        return 0 if self.finite_d_seeds is None else len(self.seeds) - self.finite_d_seeds
 
     @property
     def rel_gap(self) -> float:
@@ -126,6 +133,8 @@ class ComparisonRow:
             "train_sem": self.train_sem,
             "rel_gap": self.rel_gap,
             "z_score": self.z_score if math.isfinite(self.z_score) else None,
+            "finite_d_seeds": len(self.seeds) if self.finite_d_seeds is None else self.finite_d_seeds,
+            "finite_d_dropped": self.finite_d_dropped,
             "per_seed": list(self.per_seed),
         }
 
@@ -398,6 +407,7 @@ def compare_giant_step(
                     theory_train=th.train_error, finite_d=_nanmean(r["instance_theory"] for r in recs),
                     finite_d_train=_nanmean(r["instance_theory_train"] for r in recs),
                     risk_mean=tm, risk_sem=ts, train_mean=rm, train_sem=rs, per_seed=tuple(recs),
+                    finite_d_seeds=sum(r["instance_theory"] is not None for r in recs),
                 ))
     label = "finite-d theory on W0" if model == "srf" else "theory at measured (r,c,γ)"
     return Comparison(rows=tuple(rows), config=config, instance_label=label, allowance=allowance)
