@@ -330,3 +330,13 @@ def test_sigkill_mid_sweep_then_resume_is_identical(tmp_path):
 def test_tests_import_the_working_tree(request):
     """pytest's ``pythonpath = ["."]`` makes a second checkout test its own code, not the installed copy."""
     assert Path(asymptotics.__file__).resolve().is_relative_to(Path(request.config.rootpath).resolve())
+
+
+def test_checkpoint_in_a_directory_not_made_yet(tmp_path):
+    """The first record of a checkpoint whose directory does not exist creates it (lock file included)."""
+    from validation.store import Checkpoint
+
+    path = tmp_path / "new" / "deeper" / "ck.json"
+    ck = Checkpoint(path, {"a": 1})
+    assert ck.get_or_compute("k", lambda: 3) == 3
+    assert path.exists() and Checkpoint(path, {"a": 1}).get_or_compute("k", lambda: 4) == 3

@@ -240,6 +240,7 @@ def _exclusive_lock(lock_path: Path) -> Iterator[None]:
     if fcntl is None:  # pragma: no cover
         yield
         return
+    lock_path.parent.mkdir(parents=True, exist_ok=True)  # a checkpoint in a directory not made yet
     while True:
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
