@@ -441,17 +441,12 @@ def _exp_class_terms(expr: sympy.Expr):
         return None
     terms = []
     for term in sympy.Add.make_args(g):
-        coeff, m, exponent = sympy.Integer(1), 0, sympy.Integer(0)
-        for factor in sympy.Mul.make_args(term):
-            if not factor.has(z):
-                coeff *= factor
-            elif factor == z:
-                m += 1
-            elif factor.is_Pow and factor.base == z and factor.exp.is_Integer and factor.exp > 0:
-                m += int(factor.exp)
-            elif isinstance(factor, sympy.exp) or (factor.is_Pow and factor.base == sympy.E):
+        coeff, m, h = _split_term(term)
+        exponent = sympy.Integer(0)
+        for factor in sympy.Mul.make_args(h):
+            if isinstance(factor, sympy.exp) or (factor.is_Pow and factor.base == sympy.E):
                 exponent += factor.exp if factor.is_Pow else factor.args[0]
-            else:
+            elif factor != 1:
                 return None
         exponent = sympy.expand(exponent)
         if not exponent.is_polynomial(z):
