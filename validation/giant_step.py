@@ -83,6 +83,7 @@ __all__ = [
     "giant_step_memory",
     "GiantStepNetwork",
     "SpikedFeatures",
+    "sample_spike_geometry",
     "MeasuredSRF",
     "GiantStepRecord",
     "GiantStepSimulation",
@@ -244,19 +245,24 @@ class SpikedFeatures:
         return int(self.W0.shape[1])
 
 
-def sample_srf(srf, p: int, d: int, rng) -> SpikedFeatures:
-    """Sample the sRF of docs/theory/spiked-rf.md §1.4 for given (r, c, γ): draw order W0 (unit rows), v, ζ."""
-    srf = _as_srf(srf)
-    p = check_int("p", p, 1, "the width")
-    d = check_int("d", d, 2, "the input dimension")
-    check_memory(f"sample_srf at p={p}, d={d}", array_bytes((p, d), (p, d), (p, d)))
-    rng = as_generator(rng)
+def sample_spike_geometry(p: int, d: int, gamma: float, rng) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The random geometry shared by every sRF sampler, in this draw order: W0 ∈ R^{p×d} with unit rows, the
+    spike direction v (‖v‖² = d), then ζ ⊥ v (‖ζ‖² = d); returns (W0, v, θ) with θ = γv + √(1 − γ²) ζ."""
     W0 = sample_unit_rows(p, d, rng)
     v = sample_unit_vector(d, rng) * math.sqrt(d)
     z = rng.standard_normal(d)
     z -= v * (v @ z) / d
     zeta = z * (math.sqrt(d) / np.linalg.norm(z))
-    theta = srf.gamma * v + srf.rho * zeta
+    return W0, v, gamma * v + math.sqrt(max(0.0, 1.0 - gamma * gamma)) * zeta
+
+
+def sample_srf(srf, p: int, d: int, rng) -> SpikedFeatures:
+    """Sample the sRF of docs/theory/spiked-rf.md §1.4 for given (r, c, γ) (:func:`sample_spike_geometry`)."""
+    srf = _as_srf(srf)
+    p = check_int("p", p, 1, "the width")
+    d = check_int("d", d, 2, "the input dimension")
+    check_memory(f"sample_srf at p={p}, d={d}", array_bytes((p, d), (p, d), (p, d)))
+    W0, v, theta = sample_spike_geometry(p, d, srf.gamma, as_generator(rng))
     F = math.sqrt(srf.c) * W0 + (srf.r / math.sqrt(d)) * np.outer(np.ones(p), v)
     return SpikedFeatures(W0=W0, v=v, beta=theta / math.sqrt(d), F=F, srf=srf)
 

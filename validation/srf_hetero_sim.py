@@ -38,8 +38,8 @@ from asymptotics.errors import InvalidParameterError
 from asymptotics.settings import GiantStep
 from asymptotics.srf_hetero import SpikeLaw, hetero_srf_risk
 
-from .data import as_generator, check_int, sample_unit_vector, spawn_generators
-from .giant_step import _STREAMS, giant_step_sizes, readout_curve, readout_size, sample_unit_rows
+from .data import as_generator, check_int, spawn_generators
+from .giant_step import _STREAMS, giant_step_sizes, readout_curve, readout_size, sample_spike_geometry
 from .simulate import mean_sem, normalize_seeds
 from .store import Checkpoint
 
@@ -70,12 +70,7 @@ def sample_hetero_srf(law: SpikeLaw, gamma: float, p: int, d: int, rng) -> Heter
     if not -1 <= gamma <= 1:
         raise InvalidParameterError(f"gamma must lie in [-1, 1], got {gamma}")
     rng = as_generator(rng)
-    W0 = sample_unit_rows(p, d, rng)
-    v = sample_unit_vector(d, rng) * math.sqrt(d)
-    z = rng.standard_normal(d)
-    z -= v * (v @ z) / d
-    zeta = z * (math.sqrt(d) / np.linalg.norm(z))
-    theta = gamma * v + math.sqrt(max(0.0, 1 - gamma * gamma)) * zeta
+    W0, v, theta = sample_spike_geometry(p, d, gamma, rng)
     r, c = law.sample(p, rng)
     F = np.sqrt(c)[:, None] * W0 + np.outer(r, v) / math.sqrt(d)
     return HeteroSpikedFeatures(W0, v, theta / math.sqrt(d), r, c, F)
