@@ -68,6 +68,7 @@ __all__ = [
     "shifted_moments",
     "shifted_coefficients",
     "activation_breakpoints",
+    "activation_is_smooth",
     "symbolic_class",
     "MAX_ORDER",
     "MAX_PRECISE_ORDER",
@@ -144,6 +145,16 @@ def _breakpoints_of_expr(expr: sympy.Expr) -> tuple[float, ...]:
         except (sympy.PolynomialError, NotImplementedError, TypeError, ValueError):
             continue
     return tuple(sorted(points))
+
+
+def activation_is_smooth(f) -> bool:
+    """True when f has no kink or jump: no Max/Min/Abs/sign/Heaviside/Piecewise in its expression.
+
+    >>> activation_is_smooth("tanh"), activation_is_smooth("centered:relu"), activation_is_smooth("Max(z, 0)")
+    (True, False, False)
+    """
+    expr = get_activation(f).expr
+    return not (expr.atoms(*_KINK_TYPES) or expr.atoms(sympy.Piecewise))
 
 
 def activation_breakpoints(f) -> tuple[float, ...]:

@@ -27,17 +27,14 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from .activations import get_activation
 from .errors import InvalidParameterError
+from .hermite import activation_is_smooth
 from .settings import GiantStep
 
 __all__ = ["Validity", "srf_validity", "VALIDITY_RECORD"]
 
 #: Where the measurements behind :func:`srf_validity` are recorded (repository path).
 VALIDITY_RECORD = "results/giant_step/hetero/validity_map.md"
-
-_KINKED = ("relu", "abs", "sign", "Max", "Min", "Heaviside", "Abs")
-
 
 @dataclass(frozen=True)
 class Validity:
@@ -56,8 +53,7 @@ def srf_validity(setting: GiantStep) -> Validity:
     """The measured accuracy of the sRF theory for the giant-step network at ``setting`` (module docstring)."""
     if not isinstance(setting, GiantStep):
         raise InvalidParameterError(f"setting must be a GiantStep, got {type(setting).__name__}")
-    student = str(get_activation(setting.student).name)
-    kinked = any(k in student for k in _KINKED)
+    kinked = not activation_is_smooth(setting.student)  # relu, abs, Max(z, 0), …
     if setting.alpha0 == 0 or setting.eta_tilde == 0:
         return Validity("validated", "no first step: plain random features (Gaussian equivalence holds)")
     if setting.eta_tilde <= 1:

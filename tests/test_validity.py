@@ -23,3 +23,9 @@ def test_status_follows_the_measured_map(student, alpha0, eta_tilde, status):
 def test_rejects_non_settings():
     with pytest.raises(InvalidParameterError):
         srf_validity("tanh")
+
+
+@pytest.mark.parametrize("student", ["Max(z, 0)", "abs(z)", "centered:relu"])
+def test_kinked_students_are_recognised_by_their_breakpoints(student):
+    v = srf_validity(GiantStep(student, "tanh", alpha0=2, eta_tilde=4, alpha=1, lam=0.01))
+    assert v.status == "inaccurate" and "kinked" in v.note

@@ -436,6 +436,17 @@ def _risk_one_step_large(args) -> Outcome:
                    not_converged=_not_converged(results, name if multi else None, vals))
 
 
+def _backend_options(args) -> dict:
+    """``--backend asymptotic`` (large d) or ``--backend finite --d D [--seed S]`` (one sampled W0)."""
+    if args.backend == "finite":
+        if args.d is None:
+            raise CLIError("--backend finite needs --d")
+        return {"backend": "finite", "d": args.d, "rng": args.seed}
+    if args.d is not None:
+        raise CLIError("--d is only used with --backend finite")
+    return {"backend": args.backend}
+
+
 def _spike_law(text: str):
     """``--law``: homogeneous:r[,c] | two-point:r1,r2[,p1] | gaussian:r1[,r0,s0,s1,c2] |
     mixture:r1,r2,...;w1,w2,...  → :class:`asymptotics.srf_hetero.SpikeLaw`."""
@@ -470,13 +481,7 @@ def _cmd_risk_hetero_srf(args) -> Outcome:
 
     law = _spike_law(args.law)
     base, name, vals = _giant_setting_and_sweep(args)
-    opts = {"backend": args.backend}
-    if args.backend == "finite":
-        if args.d is None:
-            raise CLIError("--backend finite needs --d")
-        opts.update(d=args.d, rng=args.seed)
-    elif args.d is not None:
-        raise CLIError("--d is only used with --backend finite")
+    opts = _backend_options(args)
     if name in ("alpha0", "eta_tilde"):
         raise CLIError(f"{_opt(name)} does not enter the heterogeneous sRF (the law and --gamma do); "
                        "sweep --alpha, --lam, --noise or --width-ratio")
@@ -526,13 +531,7 @@ def _cmd_risk_giant_step(args) -> Outcome:
     from asymptotics.srf import srf_curve, srf_risk
 
     base, name, vals = _giant_setting_and_sweep(args)
-    opts = {"srf": _given_srf(args), "backend": args.backend}
-    if args.backend == "finite":
-        if args.d is None:
-            raise CLIError("--backend finite needs --d")
-        opts.update(d=args.d, rng=args.seed)
-    elif args.d is not None:
-        raise CLIError("--d is only used with --backend finite")
+    opts = {"srf": _given_srf(args), **_backend_options(args)}
     if name:
         results = srf_curve(base, name, vals, raise_on_failure=False, **opts)
     else:
