@@ -24,25 +24,9 @@ from validation.giant_step import (
     simulate_giant_step_seed,
 )
 
+from _reference import ACTS, gauss
+
 STREAMS = ("network", "readout", "readout-noise", "test")
-
-_X, _W = np.polynomial.hermite_e.hermegauss(200)
-_W = _W / _W.sum()
-
-
-def gauss(g) -> float:
-    return float(np.sum(_W * g(_X)))
-
-
-def softplus(z):
-    return np.logaddexp(0.0, z)
-
-
-def sigmoid(z):
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
-
-
-ACTS = {"tanh": (np.tanh, lambda z: 1.0 / np.cosh(z) ** 2), "softplus": (softplus, sigmoid)}
 
 
 def unit_rows(rng, p, d):

@@ -34,15 +34,7 @@ from validation.kernel_sim import (
     sphere_inputs,
 )
 
-_X, _W = np.polynomial.hermite_e.hermegauss(120)
-_W = _W / _W.sum()
-
-
-def gauss2(f, g, rho):
-    """E f(u) g(v), (u, v) standard with correlation ρ, by tensor Gauss–Hermite (smooth f, g)."""
-    u = _X[:, None]
-    v = rho * u + math.sqrt(1 - rho**2) * _X[None, :]
-    return float(np.sum(np.outer(_W, _W) * f(u) * g(v)))
+from _reference import gauss2, GH_W as _W, GH_X as _X
 
 
 def relu_rf(r):

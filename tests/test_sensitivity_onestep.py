@@ -34,32 +34,13 @@ from validation.simulate import (
     ge_constants,
     mean_sem,
     network_for_seed,
-    simulate_one_step,
     simulate_seed,
 )
 
+from _reference import ACTS, gauss, GH_W as _W, GH_X as _X, softplus
+
 # The random streams of one seed, in the documented order (validation/simulate.py docstring).
 STREAMS = ("network", "readout", "test", "ge-readout", "ge-test")
-
-# Gauss–Hermite rule (probabilists'), 200 nodes: E g(z) to ~1e-13 for the smooth g used here.
-_X, _W = np.polynomial.hermite_e.hermegauss(200)
-_W = _W / _W.sum()
-
-
-def gauss(g) -> float:
-    return float(np.sum(_W * g(_X)))
-
-
-def softplus(z):
-    return np.logaddexp(0.0, z)
-
-
-def sigmoid(z):
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
-
-
-# σ and σ' by hand (not through asymptotics.activations' derivative).
-ACTS = {"tanh": (np.tanh, lambda z: 1.0 / np.cosh(z) ** 2), "softplus": (softplus, sigmoid)}
 
 
 def hand_constants(name):
@@ -70,7 +51,7 @@ def hand_constants(name):
 
 
 def hand_gradient(W, a, X, y, name):
-    """∇_W of L = (1/2n)Σ(aᵀσ(Wᵀx_i)/√N − y_i)², written out (spec eq. 2.1)."""
+    """∇_W of L = (1/2n)Σ(aᵀσ(Wᵀx_i)/√N − y_i)², written out (docs/theory/one-step.md §2)."""
     f, df = ACTS[name]
     n, N = X.shape[0], W.shape[1]
     r = f(X @ W) @ a / math.sqrt(N) - y

@@ -25,12 +25,7 @@ from asymptotics.spectra import (
     spiked_quadratic_form,
 )
 
-_X, _W = np.polynomial.hermite_e.hermegauss(200)
-_W = _W / _W.sum()
-
-
-def gauss(g) -> float:
-    return float(np.sum(_W * g(_X)))
+from _reference import gauss
 
 
 # ---------------------------------------------------------------- Marchenko–Pastur
