@@ -21,22 +21,27 @@ _EXPORTS = {
     "activations": ("Activation", "REGISTRY_NAMES", "get_activation",),
     "errors": ("ActivationError", "AsymptoticsError", "ConvergenceError", "DegenerateActivationError", "InvalidParameterError", "RootFindingError", "UnknownActivationError", "ExpressionError", "ResourceError",),
     "hermite": ("HermiteCoefficients", "HermiteConstants", "hermite_coefficients", "hermite_constants",),
-    "onestep": ("LargeStepLimit", "OneStepRisk", "kernel_lower_bound", "large_step_limit", "one_step_curve", "one_step_risk", "one_step_risk_on_weights", "rf_risk", "spike",),
+    "one_step.theory": ("LargeStepLimit", "OneStepRisk", "kernel_lower_bound", "large_step_limit", "one_step_curve", "one_step_risk", "one_step_risk_on_weights", "rf_risk", "spike",),
     "settings": ("GiantStep", "OneStep",),
     "fixed_point": ("FixedPointResult", "solve_along", "solve_fixed_point",),
-    "srf": ("OptimalRidge", "SRFParameters", "SRFRisk", "optimal_ridge", "srf_curve", "srf_parameters", "srf_risk",),
+    "spiked_rf.theory": ("OptimalRidge", "SRFParameters", "SRFRisk", "optimal_ridge", "srf_curve", "srf_parameters", "srf_risk",),
     "gegenbauer": ("gegenbauer_coefficients", "harmonic_dimension",),
-    "kernels": ("KernelRidge", "KRRRisk", "dot_product_kernel", "kernel_gegenbauer", "krr_risk", "krr_risk_curve", "krr_staircase", "krr_transition",),
-    "sample_complexity": ("SampleComplexity", "krr_sample_complexity", "krr_sample_complexity_curve", "transition_psi",),
-    "validity": ("Validity", "srf_validity",),
-    "srf_hetero": ("SpikeLaw", "HeteroSRFRisk", "HeteroOrderParameters", "hetero_srf_risk", "hetero_srf_curve", "ClassMarchenkoPastur", "ClassEmpiricalSpectrum", "SpikeBulkScaled", "BaLargeStep", "ba_large_step", "large_step_risk",),
+    "kernels.theory": ("KernelRidge", "KRRRisk", "dot_product_kernel", "kernel_gegenbauer", "krr_risk", "krr_risk_curve", "krr_staircase", "krr_transition",),
+    "kernels.sample_complexity": ("SampleComplexity", "krr_sample_complexity", "krr_sample_complexity_curve", "transition_psi",),
+    "spiked_rf.validity": ("Validity", "srf_validity",),
+    "spiked_rf.heterogeneous": ("SpikeLaw", "HeteroSRFRisk", "HeteroOrderParameters", "hetero_srf_risk", "hetero_srf_curve", "ClassMarchenkoPastur", "ClassEmpiricalSpectrum", "SpikeBulkScaled", "BaLargeStep", "ba_large_step", "large_step_risk",),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+
+#: the families (subpackages), importable as attributes: ``asymptotics.one_step.theory``
+_SUBPACKAGES = ("one_step", "spiked_rf", "kernels")
 
 __all__ = sorted(_WHERE)
 
 
 def __getattr__(name: str):
+    if name in _SUBPACKAGES:  # asymptotics.one_step etc. without an explicit import
+        return import_module(f".{name}", __name__)
     try:
         module = _WHERE[name]
     except KeyError:

@@ -1,7 +1,7 @@
-"""``python -m asymptotics`` runs the ``asym`` command line (defined in :mod:`validation.cli`)."""
+"""``python -m asymptotics`` runs the ``asym`` command line (defined in :mod:`asymptotics.validation.cli`)."""
 
 import sys
 
-from validation.cli import main
+from asymptotics.validation.cli import main
 
 sys.exit(main())

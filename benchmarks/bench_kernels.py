@@ -1,6 +1,6 @@
 """Benchmarks of the kernel-regime simulations (run by hand: OPENBLAS_NUM_THREADS=1 python benchmarks/bench_kernels.py).
 
-Wall times that size the sweeps of ``validation.kernel_figures``: exact-kernel Gram matrices (closed
+Wall times that size the sweeps of ``asymptotics.validation.kernels.figures``: exact-kernel Gram matrices (closed
 form ReLU vs interpolated tanh(z + 1/2)), one KRR seed at n = 4000, and 50 training steps of the
 QuadNTK model and of the regularized network (d = 16, m = 512, n = 1024).  Not a test.
 """
@@ -12,9 +12,14 @@ import time
 
 import numpy as np
 
-from asymptotics.kernels import KernelRidge, dot_product_kernel
-from validation.beyond_kernel import TrainConfig, train_quadntk, train_regularized
-from validation.kernel_sim import kernel_gram, low_degree_plus_sparse, simulate_krr_seed, sphere_inputs
+from asymptotics.kernels.theory import KernelRidge, dot_product_kernel
+from asymptotics.validation.kernels.beyond_kernel import TrainConfig, train_quadntk, train_regularized
+from asymptotics.validation.kernels.simulation import (
+    kernel_gram,
+    low_degree_plus_sparse,
+    simulate_krr_seed,
+    sphere_inputs,
+)
 
 
 def timed(fn):

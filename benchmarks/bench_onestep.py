@@ -12,7 +12,7 @@ import numpy as np
 from timing import best_of  # sibling module: run as python benchmarks/<script>.py
 
 from asymptotics import OneStep, hermite_constants, one_step_curve, one_step_risk
-from validation.simulate import simulate_seed
+from asymptotics.validation.one_step.simulation import simulate_seed
 
 
 

@@ -14,7 +14,13 @@ import numpy as np
 from timing import best_of  # sibling module: run as python benchmarks/<script>.py
 
 from asymptotics.settings import GiantStep
-from asymptotics.srf import conditional_coefficients, finite_spectrum, srf_curve, srf_parameters, srf_risk
+from asymptotics.spiked_rf.theory import (
+    conditional_coefficients,
+    finite_spectrum,
+    srf_curve,
+    srf_parameters,
+    srf_risk,
+)
 
 
 

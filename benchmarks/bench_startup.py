@@ -17,7 +17,7 @@ CASES = {
     "one_step_risk (registry names)": (
         "from asymptotics import OneStep, one_step_risk; "
         "one_step_risk(OneStep('tanh', 'tanh', psi1=2, psi2=2, lam=1e-2, eta=1))"),
-    "asym risk one-step --help (CLI import)": "import validation.cli",
+    "asym risk one-step --help (CLI import)": "import asymptotics.validation.cli",
 }
 
 

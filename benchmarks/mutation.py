@@ -22,7 +22,7 @@ has more candidates than ``--max-per-module``, a fixed seeded subset is drawn (`
 Usage (one BLAS thread; the report is written as JSON + Markdown)::
 
     OPENBLAS_NUM_THREADS=1 nice -n 5 python3 benchmarks/mutation.py --out results/mutation
-    python3 benchmarks/mutation.py --modules validation/networks.py --max-per-module 10
+    python3 benchmarks/mutation.py --modules validation/one_step/network.py --max-per-module 10
     python3 benchmarks/mutation.py --list          # candidates only, nothing is run
 
 Extra named mutants (``--named``) check specific bugs: the one-step update scaled by √d instead of
@@ -53,38 +53,38 @@ REPO = Path(__file__).resolve().parents[1]
 
 #: Module → the fast test files that guard it (run with ``-x``; the module's doctests are added).
 TESTS: dict[str, list[str]] = {
-    "asymptotics/onestep.py": ["tests/test_sensitivity_theory.py", "tests/test_onestep.py"],
+    "asymptotics/one_step/theory.py": ["tests/test_sensitivity_theory.py", "tests/test_onestep.py"],
     "asymptotics/ridge.py": ["tests/test_sensitivity_theory.py", "tests/test_ridge.py", "tests/test_onestep.py"],
-    "asymptotics/srf.py": ["tests/test_sensitivity_theory.py", "tests/test_srf.py", "tests/test_srf_width.py"],
+    "asymptotics/spiked_rf/theory.py": ["tests/test_sensitivity_theory.py", "tests/test_srf.py", "tests/test_srf_width.py"],
     "asymptotics/gaussian.py": ["tests/test_sensitivity_theory.py", "tests/test_gaussian.py", "tests/test_hermite.py"],
     "asymptotics/spectra.py": ["tests/test_sensitivity_theory.py", "tests/test_spectra.py", "tests/test_onestep.py"],
-    "asymptotics/kernels.py": ["tests/test_sensitivity_kernels.py", "tests/test_kernels.py"],
+    "asymptotics/kernels/theory.py": ["tests/test_sensitivity_kernels.py", "tests/test_kernels.py"],
     "asymptotics/gegenbauer.py": ["tests/test_sensitivity_kernels.py", "tests/test_kernels.py"],
     "asymptotics/hermite.py": ["tests/test_sensitivity_theory.py", "tests/test_hermite.py"],
-    "validation/networks.py": ["tests/test_sensitivity_onestep.py", "tests/test_simulate.py"],
-    "validation/simulate.py": ["tests/test_sensitivity_onestep.py", "tests/test_simulate.py"],
+    "validation/one_step/network.py": ["tests/test_sensitivity_onestep.py", "tests/test_simulate.py"],
+    "validation/one_step/simulation.py": ["tests/test_sensitivity_onestep.py", "tests/test_simulate.py"],
     "validation/readout.py": ["tests/test_sensitivity_onestep.py", "tests/test_readout.py"],
-    "validation/exact_risk.py": ["tests/test_sensitivity_onestep.py", "tests/test_exact_risk.py"],
-    "validation/giant_step.py": ["tests/test_sensitivity_giant_step.py", "tests/test_giant_step.py"],
-    "validation/kernel_sim.py": ["tests/test_sensitivity_kernels.py", "tests/test_kernel_sim.py"],
+    "validation/one_step/exact_risk.py": ["tests/test_sensitivity_onestep.py", "tests/test_exact_risk.py"],
+    "validation/giant_step/simulation.py": ["tests/test_sensitivity_giant_step.py", "tests/test_giant_step.py"],
+    "validation/kernels/simulation.py": ["tests/test_sensitivity_kernels.py", "tests/test_kernel_sim.py"],
 }
 
 #: Named mutants: (module, exact source text, replacement, description).  Run against every
 #: default-suite test file listed (not only the sensitivity file), without ``-x`` short cuts.
 NAMED = [
-    ("validation/networks.py",
+    ("validation/one_step/network.py",
      "W1 = W0 - (eta * math.sqrt(N)) * one_step_gradient(",
      "W1 = W0 - (eta * math.sqrt(W0.shape[0])) * one_step_gradient(",
      "one-step update scaled by sqrt(d) instead of sqrt(N)"),
-    ("validation/simulate.py",
+    ("validation/one_step/simulation.py",
      "out += ge.mu_star * rng.standard_normal(pre.shape)",
      "out += 1.3 * ge.mu_star * rng.standard_normal(pre.shape)",
      "Gaussian-equivalent features with mu* x 1.3"),
-    ("validation/simulate.py",
+    ("validation/one_step/simulation.py",
      "return GEConstants(mu0=float(h.mu0), mu1=float(h.mu1), mu_star=float(h.mu_star))",
      "return GEConstants(mu0=float(h.mu0), mu1=float(h.mu1), mu_star=1.3 * float(h.mu_star))",
      "Gaussian-equivalent constants with mu* x 1.3"),
-    ("validation/networks.py",
+    ("validation/one_step/network.py",
      "return out / math.sqrt(N)",
      "return out / (1.02 * math.sqrt(N))",
      "network output 2 % too small"),
@@ -92,27 +92,27 @@ NAMED = [
      "return n * float(lam) / N",
      "return 1.02 * n * float(lam) / N",
      "ridge penalty 2 % too large"),
-    ("validation/networks.py",
+    ("validation/one_step/network.py",
      "W1 = W0 - (eta * math.sqrt(N)) * one_step_gradient(",
      "W1 = W0 - (1.02 * eta * math.sqrt(N)) * one_step_gradient(",
      "one-step update 2 % too large"),
-    ("validation/simulate.py",
+    ("validation/one_step/simulation.py",
      "out += ge.mu_star * rng.standard_normal(pre.shape)",
      "out += 1.02 * ge.mu_star * rng.standard_normal(pre.shape)",
      "Gaussian-equivalent features with mu* x 1.02"),
-    ("validation/exact_risk.py",
+    ("validation/one_step/exact_risk.py",
      "coef @ K @ coef / N",
      "coef @ K @ coef / (1.02 * N)",
      "exact test risk: quadratic term 2 % too small"),
-    ("validation/giant_step.py",
+    ("validation/giant_step/simulation.py",
      "W1 = W0 - (eta_tilde * p) * grad",
      "W1 = W0 - (1.02 * eta_tilde * p) * grad",
      "giant step 2 % too large"),
-    ("asymptotics/onestep.py",
+    ("asymptotics/one_step/theory.py",
      "r2 = setting.eta**2 * s.mu1**2 * denom",
      "r2 = 1.02 * setting.eta**2 * s.mu1**2 * denom",
      "one-step theory: spike strength r^2 x 1.02"),
-    ("asymptotics/srf.py",
+    ("asymptotics/spiked_rf/theory.py",
      "c = s_b**2 + setting.eta_tilde**2 / setting.alpha0 * e_y * s.var_derivative",
      "c = 1.02 * (s_b**2 + setting.eta_tilde**2 / setting.alpha0 * e_y * s.var_derivative)",
      "sRF bulk variance c x 1.02"),

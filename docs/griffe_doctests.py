@@ -74,3 +74,16 @@ class FenceDoctests(Extension):
         if doc is None:
             return
         doc.value = fence_doctests(bold_section_titles(doc.value), prose=link_citations)
+
+
+class AttachValidation(Extension):
+    """Document the folder ``validation/`` under its installed name ``asymptotics.validation``.
+
+    pyproject maps the top-level folder ``validation/`` to the subpackage ``asymptotics.validation``
+    (``package-dir``); griffe reads the source tree, where the folder is not inside ``asymptotics/``,
+    so it is loaded here and attached as a member of the ``asymptotics`` package.
+    """
+
+    def on_package(self, *, pkg, loader, **kwargs) -> None:  # noqa: D102 - griffe hook
+        if pkg.name == "asymptotics" and "validation" not in pkg.members:
+            pkg.set_member("validation", loader.load("validation"))

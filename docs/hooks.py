@@ -10,7 +10,7 @@ repository at build time so the site cannot drift from the code:
   is read on a code host; :func:`on_page_markdown` rewrites such links to the copy inside the site so
   ``mkdocs build --strict`` can check that they resolve.
 * **CLI reference.** ``<!-- cli-reference -->`` in a page is replaced by the ``--help`` text of every
-  command and subcommand of ``asym``, found by walking ``validation.cli.build_parser()`` recursively:
+  command and subcommand of ``asym``, found by walking ``asymptotics.validation.cli.build_parser()`` recursively:
   whatever subcommands exist when the site is built are documented.
 * **API reference.** ``<!-- api-modules: PACKAGE -->`` is replaced by one mkdocstrings block
   (``::: PACKAGE.module``) for each public module of the package, so a new module is documented
@@ -93,7 +93,7 @@ def cli_reference() -> str:
     if str(REPO) not in sys.path:
         sys.path.insert(0, str(REPO))  # document this checkout, not whatever is installed
     try:
-        from validation.cli import build_parser
+        from asymptotics.validation.cli import build_parser
 
         root = build_parser()
         prog = root.prog
@@ -116,10 +116,18 @@ def cli_reference() -> str:
 # API reference
 
 
+#: folder of the repository -> import name (pyproject maps validation/ to asymptotics.validation)
+IMPORT_NAMES = {"asymptotics": "asymptotics", "validation": "asymptotics.validation"}
+
+
 def public_modules(package: str) -> list[str]:
-    """Public (no leading underscore) modules of a top-level package of the repository."""
+    """Public (no leading underscore) modules of a top-level folder of the repository, recursively,
+    under their import names (``validation`` -> ``asymptotics.validation``); subpackages are listed
+    by their modules, not by their ``__init__``."""
     path = REPO / package
-    return [f"{package}.{m.name}" for m in pkgutil.iter_modules([str(path)]) if not m.name.startswith("_")]
+    prefix = IMPORT_NAMES[package] + "."
+    return [m.name for m in pkgutil.walk_packages([str(path)], prefix=prefix)
+            if not m.ispkg and not any(part.startswith("_") for part in m.name.split("."))]
 
 
 def api_reference(package: str) -> str:

@@ -75,7 +75,7 @@ def test_piecewise_expression_derivative(text):
 
 def test_expression_constants_and_large_step_match_registry():
     from asymptotics.hermite import hermite_constants
-    from asymptotics.onestep import large_step_limit
+    from asymptotics.one_step.theory import large_step_limit
 
     a, b = hermite_constants("Max(z, 0)"), hermite_constants("relu")
     for k in ("mu0", "mu1", "mu_star", "mean_derivative", "var_derivative", "mean_z_derivative"):

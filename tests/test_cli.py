@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from validation.cli import main
+from asymptotics.validation.cli import main
 
 
 def run(capsys, *argv):
@@ -132,7 +132,7 @@ def test_risk_giant_step_json_contract_and_list(capsys):
 def test_risk_giant_step_not_converged_exit_3(capsys, monkeypatch):
     """A fixed point that did not converge: complete strict JSON with converged: false and null,
     one warning line naming the point with residual and nit, exit status 3 (never 0)."""
-    import asymptotics.srf as srf
+    import asymptotics.spiked_rf.theory as srf
 
     real = srf.srf_risk
     monkeypatch.setattr(srf, "srf_risk", lambda *a, **k: real(*a, **{**k, "maxiter": 1}))
@@ -200,7 +200,7 @@ def test_compare_giant_step_states_dropped_seeds(capsys, tmp_path, monkeypatch):
     import csv
     import io
 
-    import validation.compare as compare
+    import asymptotics.validation.giant_step.comparison as compare
 
     real = compare._giant_seed_records
 
@@ -225,7 +225,7 @@ def test_compare_giant_step_states_dropped_seeds(capsys, tmp_path, monkeypatch):
 
 
 def test_interrupt_exit_130_one_line(capsys, monkeypatch):
-    import validation.cli as cli
+    import asymptotics.validation.cli as cli
 
     def interrupted(*a, **k):
         raise KeyboardInterrupt

@@ -8,9 +8,9 @@ import pytest
 
 from asymptotics import OneStep
 from asymptotics.errors import InvalidParameterError
-from validation.compare import compare_one_step
-from validation.figures import one_step_figure_data, panel, write_one_step_figure
-from validation.store import Checkpoint, write_json
+from asymptotics.validation.one_step.comparison import compare_one_step
+from asymptotics.validation.one_step.figures import one_step_figure_data, panel, write_one_step_figure
+from asymptotics.validation.store import Checkpoint, write_json
 
 S = OneStep("tanh", "tanh", psi1=1, psi2=1, lam=1e-2, eta=1, noise=0.1)
 

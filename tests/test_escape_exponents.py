@@ -1,5 +1,5 @@
 """Sample-complexity exponents n*(d, ε): kernel side from the deterministic equivalent, its check against
-exact-kernel KRR, the bisection, the exponent fits and the quick figure (validation.escape_exponents)."""
+exact-kernel KRR, the bisection, the exponent fits and the quick figure (asymptotics.validation.kernels.escape_exponents)."""
 
 import math
 
@@ -8,9 +8,9 @@ import pytest
 
 from asymptotics.errors import InvalidParameterError
 from asymptotics.gegenbauer import harmonic_dimension
-from asymptotics.kernels import KernelRidge, dot_product_kernel, krr_risk
-from asymptotics.sample_complexity import krr_sample_complexity, krr_sample_complexity_curve, transition_psi
-from validation.escape_exponents import (
+from asymptotics.kernels.theory import KernelRidge, dot_product_kernel, krr_risk
+from asymptotics.kernels.sample_complexity import krr_sample_complexity, krr_sample_complexity_curve, transition_psi
+from asymptotics.validation.kernels.escape_exponents import (
     escape_exponents_data,
     escape_target,
     first_crossing,

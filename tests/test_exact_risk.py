@@ -5,9 +5,9 @@ import pytest
 
 from asymptotics import OneStep
 from asymptotics.errors import InvalidParameterError
-from validation.data import gaussian_inputs, teacher_labels
-from validation.exact_risk import exact_risk, scaled_hermite_coefficients
-from validation.simulate import features_matrix, simulate_one_step
+from asymptotics.validation.data import gaussian_inputs, teacher_labels
+from asymptotics.validation.one_step.exact_risk import exact_risk, scaled_hermite_coefficients
+from asymptotics.validation.one_step.simulation import features_matrix, simulate_one_step
 
 
 def test_linear_network_closed_form():

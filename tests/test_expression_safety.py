@@ -12,13 +12,7 @@ import sympy
 
 from asymptotics.activations import get_activation, z
 from asymptotics.errors import ActivationError, ExpressionError, UnknownActivationError
-from asymptotics.expressions import (
-    FUNCTIONS,
-    MAX_DEPTH,
-    MAX_EXPONENT,
-    MAX_LENGTH,
-    parse_expression,
-)
+from asymptotics.expressions import FUNCTIONS, MAX_DEPTH, MAX_EXPONENT, MAX_LENGTH, parse_expression
 
 # Each entry: (string, a fragment the error message must contain: the offending token).
 INJECTIONS = [

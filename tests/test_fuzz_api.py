@@ -150,8 +150,14 @@ def _fixed_maps():
 
 
 def _entry_points() -> dict:
-    from validation import beyond_kernel as bk
-    from validation import compare, exact_risk, giant_step, kernel_sim, readout, simulate
+    from asymptotics.validation.kernels import beyond_kernel as bk
+    from asymptotics.validation.one_step import comparison as compare_one
+    from asymptotics.validation.giant_step import comparison as compare_giant
+    from asymptotics.validation.one_step import exact_risk
+    from asymptotics.validation.giant_step import simulation as giant_step
+    from asymptotics.validation.kernels import simulation as kernel_sim
+    from asymptotics.validation import readout
+    from asymptotics.validation.one_step import simulation as simulate
 
     E = {}
     E["OneStep"] = (onestep_kw, _onestep)
@@ -159,7 +165,7 @@ def _entry_points() -> dict:
     E["rf_risk"] = (onestep_kw, lambda kw: A.rf_risk(_onestep(kw)))
     E["spike"] = (onestep_kw, lambda kw: A.spike(_onestep(kw)))
     E["one_step_curve"] = (
-        st.fixed_dictionaries({"s": onestep_kw, "parameter": choice(list(A.onestep.SWEEP_PARAMETERS)),
+        st.fixed_dictionaries({"s": onestep_kw, "parameter": choice(list(A.one_step.theory.SWEEP_PARAMETERS)),
                                "values": _weighted(st.lists(num(0.0, 5), min_size=0, max_size=3), st.sampled_from(WEIRD))}),
         lambda kw: A.one_step_curve(_onestep(kw["s"]), kw["parameter"], kw["values"]))
     E["one_step_risk_on_weights"] = (
@@ -211,7 +217,7 @@ def _entry_points() -> dict:
         }),
         lambda kw: A.srf_risk(_giant(kw.pop("s")), **kw))
     E["srf_curve"] = (
-        st.fixed_dictionaries({"s": giant_kw, "parameter": choice(list(A.srf.SWEEP_PARAMETERS)),
+        st.fixed_dictionaries({"s": giant_kw, "parameter": choice(list(A.spiked_rf.theory.SWEEP_PARAMETERS)),
                                "values": _weighted(st.lists(num(0.0, 4), min_size=0, max_size=3), st.sampled_from(WEIRD)),
                                "raise_on_failure": st.booleans(), "nodes": integer(2, 41)}),
         lambda kw: A.srf_curve(_giant(kw["s"]), kw["parameter"], kw["values"],
@@ -332,11 +338,11 @@ def _entry_points() -> dict:
     E["finite_spectrum"] = (
         st.fixed_dictionaries({"p": integer(2, 30), "d": integer(2, 30), "rng": integer(0, 3),
                                "average_spike": st.booleans()}),
-        lambda kw: A.srf.finite_spectrum(**kw))
+        lambda kw: A.spiked_rf.theory.finite_spectrum(**kw))
     E["conditional_coefficients"] = (
         st.fixed_dictionaries({"student": activation, "teacher": activation,
                                "srf": st.tuples(num(-2, 2), num(0.1, 3), num(-1, 1)), "nodes": integer(2, 60)}),
-        lambda kw: A.srf.conditional_coefficients(**kw))
+        lambda kw: A.spiked_rf.theory.conditional_coefficients(**kw))
     E["mp_stieltjes"] = (
         st.fixed_dictionaries({"z": _weighted(num(-10, -1e-3), st.lists(num(-10, -1e-3), max_size=3)),
                                "ratio": num(1e-3, 10)}),
@@ -345,12 +351,12 @@ def _entry_points() -> dict:
     E["compare_one_step"] = (
         st.fixed_dictionaries({"s": onestep_kw, "ds": st.lists(integer(2, 10), min_size=0, max_size=2),
                                "seeds": integer(1, 2), "n_test": integer(1, 100), "finite_d": st.booleans()}),
-        lambda kw: compare.compare_one_step([_onestep(kw.pop("s"))], **kw))
+        lambda kw: compare_one.compare_one_step([_onestep(kw.pop("s"))], **kw))
     E["compare_giant_step"] = (
         st.fixed_dictionaries({"s": giant_kw, "alphas": st.lists(num(0.1, 3), min_size=0, max_size=2),
                                "ds": st.lists(integer(2, 10), min_size=0, max_size=2), "seeds": integer(1, 2),
                                "model": choice(["network", "srf"]), "n_test": integer(1, 100)}),
-        lambda kw: compare.compare_giant_step([_giant(kw.pop("s"))], **kw))
+        lambda kw: compare_giant.compare_giant_step([_giant(kw.pop("s"))], **kw))
     E["exact_risk"] = (
         st.fixed_dictionaries({"W": small_array((5, 4)), "coef": small_array((4,)), "beta": small_array((5,)),
                                "student": activation, "teacher": activation, "tol": num(1e-12, 1e-3),

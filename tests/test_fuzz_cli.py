@@ -1,7 +1,7 @@
 """Property-based fuzzing of the ``asym`` command line (issue 7): every subcommand, valid and
-invalid arguments mixed, run in-process through :func:`validation.cli.main`.
+invalid arguments mixed, run in-process through :func:`asymptotics.validation.cli.main`.
 
-The contract checked on every call (see the exit-status rule in :mod:`validation.cli`):
+The contract checked on every call (see the exit-status rule in :mod:`asymptotics.validation.cli`):
 
 * the exit status is 0, 2 or 3 — no exception escapes ``main`` (a "traceback"), no call runs longer
   than the per-call timer (a "hang");
@@ -37,7 +37,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from validation.cli import main
+from asymptotics.validation.cli import main
 
 # ------------------------------------------------------------------------------------------ pools
 
@@ -454,7 +454,7 @@ def test_numbers_refused_with_option_name(capsys, argv, needle):
 @pytest.mark.parametrize("where", ["file", "under_file", "unwritable", "checkpoint_dir", "checkpoint_under_file"])
 def test_unwritable_outputs_refused_before_work(capsys, tmp_path, monkeypatch, command, where):
     """--out / --checkpoint that cannot be written: one-line error at once (no simulation runs)."""
-    import validation.simulate as simulate
+    import asymptotics.validation.one_step.simulation as simulate
 
     monkeypatch.setattr(simulate, "simulate_seed", lambda *a, **k: pytest.fail("work started"))
     (tmp_path / "f").write_text("x")
@@ -473,7 +473,7 @@ def test_unwritable_outputs_refused_before_work(capsys, tmp_path, monkeypatch, c
 
 
 def test_json_non_finite_is_null_and_flagged():
-    from validation.cli import json_safe
+    from asymptotics.validation.cli import json_safe
 
     import numpy as np
 
@@ -484,7 +484,7 @@ def test_json_non_finite_is_null_and_flagged():
 
 def test_non_finite_result_exit_3(capsys, monkeypatch):
     """A computation returning NaN after the work is done: strict JSON, flagged, exit 3, no crash."""
-    import validation.cli as cli
+    import asymptotics.validation.cli as cli
 
     real = cli.one_step_risk
 
@@ -512,8 +512,8 @@ def test_figure_reports_nonconverged_theory_points(capsys, tmp_path, monkeypatch
     import csv
     import io
 
-    import asymptotics.srf as srf
-    import validation.figures as figures
+    import asymptotics.spiked_rf.theory as srf
+    import asymptotics.validation.giant_step.figures as figures
 
     real = srf.srf_curve
 
@@ -557,9 +557,9 @@ def test_subprocess_exit_codes_and_no_traceback(tmp_path):
 
 
 def test_subprocess_nonconverged_exit_3():
-    code = ("import sys, asymptotics.srf as s; real = s.srf_risk; "
+    code = ("import sys, asymptotics.spiked_rf.theory as s; real = s.srf_risk; "
             "s.srf_risk = lambda *a, **k: real(*a, **{**k, 'maxiter': 1}); "
-            "from validation.cli import main; sys.exit(main(['risk', 'giant-step', '--alpha', '1,2', '--json']))")
+            "from asymptotics.validation.cli import main; sys.exit(main(['risk', 'giant-step', '--alpha', '1,2', '--json']))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                        env=dict(os.environ, OPENBLAS_NUM_THREADS="1"))
     assert r.returncode == 3 and "Traceback" not in r.stderr

@@ -1,4 +1,4 @@
-"""Monte Carlo of the giant-step protocol and of the sRF (validation/giant_step.py), comparison and figures.
+"""Monte Carlo of the giant-step protocol and of the sRF (validation/giant_step/simulation.py), comparison and figures.
 
 docs/conventions.md (giant-step column), docs/theory/spiked-rf.md §1.2–1.5 (protocol), §1.4 (sRF, (r, c, γ)),
 §3.6 (train-error convention), §7 (checks).
@@ -14,11 +14,11 @@ import pytest
 
 from asymptotics.activations import get_activation
 from asymptotics.settings import GiantStep
-from asymptotics.srf import SRFParameters, srf_curve, srf_parameters, srf_risk
-from validation.compare import GIANT_STEP_CHECKS, compare_giant_step
-from validation.data import spawn_generators
-from validation.figures import giant_step_figure_data, write_giant_step_figure
-from validation.giant_step import (
+from asymptotics.spiked_rf.theory import SRFParameters, srf_curve, srf_parameters, srf_risk
+from asymptotics.validation.giant_step.comparison import GIANT_STEP_CHECKS, compare_giant_step
+from asymptotics.validation.data import spawn_generators
+from asymptotics.validation.giant_step.figures import giant_step_figure_data, write_giant_step_figure
+from asymptotics.validation.giant_step.simulation import (
     giant_step_sizes,
     giant_step_update,
     measure_srf,
@@ -30,7 +30,7 @@ from validation.giant_step import (
     simulate_giant_step,
     simulate_giant_step_seed,
 )
-from validation.simulate import estimate_risk
+from asymptotics.validation.one_step.simulation import estimate_risk
 
 B = GiantStep("tanh", "tanh", alpha0=0.5, eta_tilde=1.0, alpha=1.0, lam=0.01)
 
@@ -227,7 +227,7 @@ def test_compare_giant_step_table_and_resume(tmp_path):
 
 def test_comparison_row_counts_seeds_left_out_of_the_instance_average():
     """A seed whose per-instance theory did not converge is counted, not silently averaged away."""
-    from validation.compare import ComparisonRow
+    from asymptotics.validation.comparison import ComparisonRow
 
     row = ComparisonRow(setting=B, d=24, seeds=(0, 1, 2), theory=0.3, theory_train=0.1, finite_d=0.31,
                         finite_d_train=0.1, risk_mean=0.3, risk_sem=0.01, train_mean=0.1, train_sem=0.01,
@@ -246,7 +246,7 @@ def test_giant_step_figure_files(tmp_path):
 
 
 def test_ablations_are_paired_and_well_formed():
-    from validation.giant_step import ABLATIONS, ablate_network, ablated_first_layers
+    from asymptotics.validation.giant_step.simulation import ABLATIONS, ablate_network, ablated_first_layers
 
     s = GIANT_STEP_CHECKS["A"]
     net = sample_giant_step(s, 64, np.random.default_rng(2))

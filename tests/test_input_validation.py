@@ -16,10 +16,10 @@ from asymptotics import limits
 from asymptotics.errors import ConvergenceError, InvalidParameterError, ResourceError, RootFindingError
 from asymptotics.ridge import ridge_errors, solve_effective_ridge
 from asymptotics.settings import RATIO_RANGE, RIDGE_RANGE
-from validation import beyond_kernel as bk
-from validation import kernel_sim
-from validation.giant_step import simulate_giant_step
-from validation.simulate import simulate_one_step
+from asymptotics.validation.kernels import beyond_kernel as bk
+from asymptotics.validation.kernels import simulation as kernel_sim
+from asymptotics.validation.giant_step.simulation import simulate_giant_step
+from asymptotics.validation.one_step.simulation import simulate_one_step
 
 ONE = dict(student="tanh", teacher="tanh", psi1=2.0, psi2=2.0, lam=0.01, eta=1.0, noise=0.1)
 GIANT = dict(student="tanh", teacher="tanh", alpha0=0.5, eta_tilde=1.0, alpha=1.0, lam=0.01)
@@ -221,7 +221,7 @@ def test_memory_limit_override_and_env(monkeypatch):
 
 def test_memory_estimate_is_not_an_underestimate():
     """The one-step estimate covers W0, W1 and the readout features at least (3 d×N + n×N floats)."""
-    from validation.simulate import one_step_memory
+    from asymptotics.validation.one_step.simulation import one_step_memory
 
     s = A.OneStep(**ONE)
     d = 100

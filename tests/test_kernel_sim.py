@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from asymptotics.errors import InvalidParameterError
-from asymptotics.kernels import KernelRidge, dot_product_kernel
-from validation.beyond_kernel import (
+from asymptotics.kernels.theory import KernelRidge, dot_product_kernel
+from asymptotics.validation.kernels.beyond_kernel import (
     TrainConfig,
     _batch,
     network_output,
@@ -21,8 +21,8 @@ from validation.beyond_kernel import (
     train_quadntk,
     train_regularized,
 )
-from validation.kernel_figures import sample_size_to_reach, staircase_data
-from validation.kernel_sim import (
+from asymptotics.validation.kernels.figures import sample_size_to_reach, staircase_data
+from asymptotics.validation.kernels.simulation import (
     harmonic_target,
     kernel_gram,
     lazy_features,
@@ -31,7 +31,7 @@ from validation.kernel_sim import (
     simulate_krr_seed,
     sphere_inputs,
 )
-from validation.store import Checkpoint
+from asymptotics.validation.store import Checkpoint
 
 ACT = "tanh(z + 1/2)"
 
@@ -235,7 +235,7 @@ def test_component_residuals():
 
 
 def test_figure_writers_produce_all_files(tmp_path):
-    from validation.kernel_figures import escape_data, write_escape_figure, write_staircase_figure
+    from asymptotics.validation.kernels.figures import escape_data, write_escape_figure, write_staircase_figure
 
     st = staircase_data(ds=(6,), kappas=(1.0, 2.0), seeds=2, n_test=100, max_n=60, lam=0.01, target="1:1,2:0.5")
     assert len(st.rows) == 2 and st.to_markdown().count("\n") == 4

@@ -1,4 +1,4 @@
-"""Tests of asymptotics.gegenbauer and asymptotics.kernels (docs/theory/kernels.md §6)."""
+"""Tests of asymptotics.gegenbauer and asymptotics.kernels.theory (docs/theory/kernels.md §6)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from asymptotics.gegenbauer import (
     sphere_marginal_rule,
 )
 from asymptotics.hermite import hermite_coefficients
-from asymptotics.kernels import (
+from asymptotics.kernels.theory import (
     KernelRidge,
     dot_product_kernel,
     krr_equivalent,

@@ -7,7 +7,7 @@ import pytest
 
 from asymptotics.errors import DegenerateActivationError, InvalidParameterError
 from asymptotics.hermite import hermite_constants
-from asymptotics.onestep import (
+from asymptotics.one_step.theory import (
     kernel_lower_bound,
     large_step_limit,
     one_step_curve,

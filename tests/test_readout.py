@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from asymptotics.errors import InvalidParameterError
-from validation.data import NonFiniteError
-from validation.readout import factor_ridge, fit_ridge, ridge_path, ridge_penalty
+from asymptotics.validation.data import NonFiniteError
+from asymptotics.validation.readout import factor_ridge, fit_ridge, ridge_path, ridge_penalty
 
 
 def _problem(n, N, seed=0):

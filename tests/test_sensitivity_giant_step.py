@@ -1,8 +1,8 @@
 """Stage-by-stage checks of the giant-step Monte Carlo and of the sRF parameters, by hand.
 
-validation/giant_step.py is re-implemented here in numpy from its documented protocol (streams
+validation/giant_step/simulation.py is re-implemented here in numpy from its documented protocol (streams
 (network, readout, readout-noise, test); draw order W0, β, X0, ξ0 or W0, v, ζ) and compared on the
-same random numbers to rounding; asymptotics.srf.srf_parameters is compared with its formula
+same random numbers to rounding; asymptotics.spiked_rf.theory.srf_parameters is compared with its formula
 evaluated on Gauss–Hermite sums written here.  Any formula change is a failure (no statistical
 window); results/mutation/ records how many mutants these tests kill.
 """
@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 from asymptotics.settings import GiantStep
-from asymptotics.srf import SRFParameters, srf_parameters
-from validation.data import spawn_generators
-from validation.giant_step import (
+from asymptotics.spiked_rf.theory import SRFParameters, srf_parameters
+from asymptotics.validation.data import spawn_generators
+from asymptotics.validation.giant_step.simulation import (
     measure_srf,
     model_for_seed,
     sample_srf,

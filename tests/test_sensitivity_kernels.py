@@ -1,8 +1,8 @@
 """Kernels, Gegenbauer coefficients and the KRR Monte Carlo against closed forms written here.
 
-asymptotics/kernels.py and gegenbauer.py: dot-product kernels vs the arc-cosine / arcsine closed
+asymptotics/kernels/theory.py and gegenbauer.py: dot-product kernels vs the arc-cosine / arcsine closed
 forms and a 2-d Gauss–Hermite sum, Taylor coefficients vs Hermite coefficients by quadrature,
-ξ_k(d) vs adaptive quadrature against the sphere marginal.  validation/kernel_sim.py: the KRR seed
+ξ_k(d) vs adaptive quadrature against the sphere marginal.  validation/kernels/simulation.py: the KRR seed
 re-implemented in numpy on the same streams; harmonic normalizations E g² = 1 by Monte Carlo with a
 window from the measured SEM.  results/mutation/ records how many mutants these tests kill.
 """
@@ -21,9 +21,9 @@ from asymptotics.gegenbauer import (
     harmonic_dimension,
     log_harmonic_dimension,
 )
-from asymptotics.kernels import KernelRidge, dot_product_kernel, kernel_gegenbauer
-from validation.data import spawn_generators
-from validation.kernel_sim import (
+from asymptotics.kernels.theory import KernelRidge, dot_product_kernel, kernel_gegenbauer
+from asymptotics.validation.data import spawn_generators
+from asymptotics.validation.kernels.simulation import (
     STREAMS,
     harmonic_target,
     kernel_gram,

@@ -1,7 +1,7 @@
 """Stage-by-stage checks of the one-step Monte Carlo against hand-written closed forms.
 
 Every test here is deterministic (fixed seeds, tiny sizes) and compares a stage of
-validation/networks.py, simulate.py, readout.py, exact_risk.py with an independent numpy
+validation/one_step/network.py, simulate.py, readout.py, exact_risk.py with an independent numpy
 re-implementation of the formula (docs/theory/one-step.md §1, §4.1, §7) on the *same* random numbers,
 to rounding (rel 1e-9 or better).  So any change of a formula — a 2 % constant, √d for √N, μ*×1.3 —
 is a failure, not a shift hidden in a statistical window.  benchmarks/mutation.py measures how
@@ -17,9 +17,9 @@ import pytest
 
 from asymptotics.activations import get_activation
 from asymptotics.settings import OneStep
-from validation.data import sample_batch, sample_unit_vector, spawn_generators
-from validation.exact_risk import exact_risk, scaled_hermite_coefficients
-from validation.networks import (
+from asymptotics.validation.data import sample_batch, sample_unit_vector, spawn_generators
+from asymptotics.validation.one_step.exact_risk import exact_risk, scaled_hermite_coefficients
+from asymptotics.validation.one_step.network import (
     network_output,
     one_step_gradient,
     one_step_loss,
@@ -27,19 +27,19 @@ from validation.networks import (
     sample_one_step,
     spike_statistics,
 )
-from validation.readout import factor_ridge, fit_ridge, ridge_path
-from validation.simulate import (
+from asymptotics.validation.readout import factor_ridge, fit_ridge, ridge_path
+from asymptotics.validation.one_step.simulation import (
     estimate_risk,
     features_matrix,
     ge_constants,
-    mean_sem,
     network_for_seed,
     simulate_seed,
 )
+from asymptotics.validation.summary import mean_sem
 
 from _reference import ACTS, gauss, GH_W as _W, GH_X as _X, softplus
 
-# The random streams of one seed, in the documented order (validation/simulate.py docstring).
+# The random streams of one seed, in the documented order (validation/one_step/simulation.py docstring).
 STREAMS = ("network", "readout", "test", "ge-readout", "ge-test")
 
 
@@ -339,7 +339,7 @@ def test_paired_network_vs_finite_d_equivalent_on_the_same_weights():
     the deterministic tests above; this one checks that the two independent code paths agree.
     """
     s = OneStep("tanh", "tanh", psi1=2, psi2=1, lam=1e-2, eta=2, noise=0.1)
-    from asymptotics.onestep import one_step_risk_on_weights
+    from asymptotics.one_step.theory import one_step_risk_on_weights
 
     rel = []
     for seed in range(12):

@@ -15,15 +15,10 @@ import pytest
 from scipy import integrate, optimize
 
 from asymptotics.hermite import hermite_coefficients, hermite_constants
-from asymptotics.onestep import one_step_risk, one_step_risk_on_weights, spike
+from asymptotics.one_step.theory import one_step_risk, one_step_risk_on_weights, spike
 from asymptotics.ridge import ridge_equivalent_from_spectrum, ridge_errors, solve_effective_ridge
 from asymptotics.settings import OneStep
-from asymptotics.spectra import (
-    mp_stieltjes,
-    mp_stieltjes_derivative,
-    spiked_companion_delta,
-    spiked_quadratic_form,
-)
+from asymptotics.spectra import mp_stieltjes, mp_stieltjes_derivative, spiked_companion_delta, spiked_quadratic_form
 
 from _reference import gauss
 

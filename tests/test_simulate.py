@@ -1,4 +1,4 @@
-"""Monte Carlo of the one-step protocol (validation/networks.py, validation/simulate.py).
+"""Monte Carlo of the one-step protocol (validation/one_step/network.py, validation/one_step/simulation.py).
 
 docs/theory/one-step.md §1 (model, eq. 2.1), §2 (spike and alignment γ²), §7 (protocol).
 """
@@ -14,8 +14,8 @@ import pytest
 from asymptotics.activations import get_activation
 from asymptotics.errors import InvalidParameterError
 from asymptotics.settings import OneStep
-from validation.data import NonFiniteError, spawn_generators
-from validation.networks import (
+from asymptotics.validation.data import NonFiniteError, spawn_generators
+from asymptotics.validation.one_step.network import (
     network_output,
     one_step_gradient,
     one_step_loss,
@@ -23,12 +23,8 @@ from validation.networks import (
     sample_one_step,
     spike_statistics,
 )
-from validation.readout import fit_ridge
-from validation.simulate import (
-    estimate_risk,
-    features_matrix,
-    simulate_one_step,
-)
+from asymptotics.validation.readout import fit_ridge
+from asymptotics.validation.one_step.simulation import estimate_risk, features_matrix, simulate_one_step
 
 # Gauss–Hermite (probabilists') rule for E g(z), z ~ N(0, 1); exact enough for smooth g.
 _GH_X, _GH_W = np.polynomial.hermite_e.hermegauss(150)

@@ -7,9 +7,9 @@ import pytest
 
 from asymptotics.errors import ConvergenceError, InvalidParameterError, UnknownActivationError
 from asymptotics.hermite import hermite_constants
-from asymptotics.onestep import one_step_risk
+from asymptotics.one_step.theory import one_step_risk
 from asymptotics.settings import GiantStep, OneStep
-from asymptotics.srf import (
+from asymptotics.spiked_rf.theory import (
     EmpiricalSpectrum,
     MarchenkoPasturSpectrum,
     SpikeDrawSpectrum,

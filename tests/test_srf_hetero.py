@@ -1,6 +1,6 @@
-"""Heterogeneous-spike sRF (asymptotics.srf_hetero) and its Monte Carlo (validation.srf_hetero_sim).
+"""Heterogeneous-spike sRF (asymptotics.spiked_rf.heterogeneous) and its Monte Carlo (asymptotics.validation.giant_step.heterogeneous).
 
-Default suite (≈ 15 s): exact reductions to asymptotics.srf (u ≡ 1, one class or two identical classes,
+Default suite (≈ 15 s): exact reductions to asymptotics.spiked_rf.theory (u ≡ 1, one class or two identical classes,
 both back-ends), a mutation check that the reduction catches a 2 % error in the spike sums, the
 deterministic equivalent against explicit matrices, and a small-d Monte Carlo check of the heterogeneity
 effect for ReLU.  ``slow``: the d = 1024 agreement over the recorded grid.
@@ -15,9 +15,9 @@ import pytest
 
 from asymptotics.errors import ConvergenceError, InvalidParameterError
 from asymptotics.settings import GiantStep, OneStep
-from asymptotics.srf import srf_risk
-from asymptotics import srf_hetero as sh
-from asymptotics.srf_hetero import SpikeLaw, ba_large_step, hetero_srf_risk, large_step_risk
+from asymptotics.spiked_rf.theory import srf_risk
+from asymptotics.spiked_rf import heterogeneous as sh
+from asymptotics.spiked_rf.heterogeneous import SpikeLaw, ba_large_step, hetero_srf_risk, large_step_risk
 
 # Reduction tolerance: both sides solve to tol = 1e-10 on the same κ rule; the measured differences are
 # ≤ 1.3e-11 (test error) over the cases below.
@@ -104,7 +104,7 @@ def test_relu_heterogeneity_effect_matches_monte_carlo():
     theory predicts −0.094 (α = 1.5) and −0.044 (α = 3).  Measured (d = 256, 8 seeds, seeds shared by the
     two laws): −0.080 ± 0.021 and −0.039 ± 0.005.  Window: 3 SEM of the difference + 1 % of the risks; a
     theory that ignored the heterogeneity (difference 0) fails it at α = 3."""
-    from validation.srf_hetero_sim import simulate_hetero_srf
+    from asymptotics.validation.giant_step.heterogeneous import simulate_hetero_srf
     g = GiantStep("relu", "tanh", alpha0=1, eta_tilde=1, alpha=1.5, lam=0.01)
     two, hom = SpikeLaw.two_point(0.3, 1.2, c=1.08), SpikeLaw.two_point(0.875, 0.875, c=1.08)
     alphas = (1.5, 3.0)
@@ -160,7 +160,7 @@ def test_invalid_inputs():
 @pytest.mark.slow
 def test_d1024_agreement_over_grid():
     """Recorded in results/giant_step/hetero/: every (student, law, α) at d = 1024 within 3 SEM + 1 %."""
-    from validation.srf_hetero_sim import compare_hetero
+    from asymptotics.validation.giant_step.heterogeneous import compare_hetero
     rows = compare_hetero([1024], 6)
     assert all(r["within"] for r in rows), [r for r in rows if not r["within"]]
 
@@ -170,9 +170,9 @@ def test_bulk_spike_ratio_one_is_identity_and_matches_anisotropic_monte_carlo():
     MC effect of ω² = 1 → 0.05 (same W0, v, data; ReLU, d = 256, 6 seeds, 3000 test points) is 0.0133 ± 0.0018
     at α = 3 against the theory's 0.0132.  Window: 3 paired SEM + 1 % of the risk; ω² ignored (effect 0)
     fails it."""
-    from validation.data import spawn_generators
-    from validation.giant_step import _STREAMS, readout_curve
-    from validation.srf_hetero_sim import sample_hetero_srf
+    from asymptotics.validation.data import spawn_generators
+    from asymptotics.validation.giant_step.simulation import _STREAMS, readout_curve
+    from asymptotics.validation.giant_step.heterogeneous import sample_hetero_srf
     g = GiantStep("relu", "tanh", alpha0=2, eta_tilde=2, alpha=3.0, lam=0.01)
     law, gam, c = SpikeLaw.homogeneous(0.82, 0.73), 0.73, 0.73
     base = hetero_srf_risk(g, law, gam)
@@ -197,7 +197,7 @@ def test_measure_bulk_spike_recovers_a_planted_column():
     """W1 = √c W0 + r 1v̂ᵀ + (s − √c)(W0v̂)v̂ᵀ: the regression slope·√d recovers s and d·Var_i⟨w1_i, v̂⟩ is
     s²·d·Var(W0v̂).  Not exactly: v̂ is estimated as the top singular vector of W1 − W0, which the bulk part
     (√c − 1)W0 tilts by O(‖W0‖/(r√p)) ≈ 0.3 % here (measured 0.28 % on s); window 1 %."""
-    from validation.srf_correlated import measure_bulk_spike
+    from asymptotics.validation.giant_step.correlated import measure_bulk_spike
     rng = np.random.default_rng(0)
     p, d, c, r, s = 300, 200, 0.7, 0.8, 0.2
     W0 = rng.standard_normal((p, d))
@@ -216,8 +216,8 @@ def test_large_step_curve_matches_network_at_small_d():
     measured 0.02349 ± 0.00061 against the heterogeneous-sRF theory 0.02342 (width N) and the GE formula
     0.0618.  Window: 3 SEM + 2 % (finite-size allowance: the recorded gaps are +1.5 % at d = 512, −0.9 % at
     d = 1024, results/one_step/large_step/).  The network must also beat the kernel lower bound."""
-    from asymptotics.onestep import kernel_lower_bound
-    from validation.large_step import DEFAULT_SETTING, large_step_table
+    from asymptotics.one_step.theory import kernel_lower_bound
+    from asymptotics.validation.one_step.large_step import DEFAULT_SETTING, large_step_table
     r = large_step_table(DEFAULT_SETTING, [2.0], [2.0], [256], 4, n_test=5000)[0]
     th = r["theory_srf_width_N"]
     assert abs(r["mc_mean"] - th) <= 3 * r["mc_sem"] + 0.02 * th

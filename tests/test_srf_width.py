@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from asymptotics.settings import GiantStep
-from asymptotics.srf import MarchenkoPasturSpectrum, finite_spectrum, srf_curve
-from validation.giant_step import simulate_giant_step
+from asymptotics.spiked_rf.theory import MarchenkoPasturSpectrum, finite_spectrum, srf_curve
+from asymptotics.validation.giant_step.simulation import simulate_giant_step
 
 _NAMES = ("v1", "v2", "d0", "d1", "d2", "f1", "f2", "fd", "h1", "h2", "hd")
 

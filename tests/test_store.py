@@ -17,8 +17,8 @@ import pytest
 
 import asymptotics
 from asymptotics.errors import AsymptoticsError, InvalidParameterError
-from validation.kernel_sim import KernelRidge, simulate_krr
-from validation.store import (
+from asymptotics.validation.kernels.simulation import KernelRidge, simulate_krr
+from asymptotics.validation.store import (
     FORMAT,
     Checkpoint,
     CheckpointConfigError,
@@ -289,8 +289,8 @@ def test_second_process_adopts_a_unit_finished_meanwhile(tmp_path):
 
 _CHILD = textwrap.dedent("""
     import sys, time
-    from validation.kernel_sim import KernelRidge, simulate_krr
-    from validation.store import Checkpoint
+    from asymptotics.validation.kernels.simulation import KernelRidge, simulate_krr
+    from asymptotics.validation.store import Checkpoint
 
     class Slow(Checkpoint):  # leave the parent time to kill us mid-sweep
         def get_or_compute(self, key, compute):
@@ -334,7 +334,7 @@ def test_tests_import_the_working_tree(request):
 
 def test_checkpoint_in_a_directory_not_made_yet(tmp_path):
     """The first record of a checkpoint whose directory does not exist creates it (lock file included)."""
-    from validation.store import Checkpoint
+    from asymptotics.validation.store import Checkpoint
 
     path = tmp_path / "new" / "deeper" / "ck.json"
     ck = Checkpoint(path, {"a": 1})

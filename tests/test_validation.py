@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from asymptotics import OneStep, one_step_risk
-from validation.compare import SPEC_43_SETTINGS, compare_one_step
-from validation.simulate import simulate_one_step
+from asymptotics.validation.one_step.comparison import SPEC_43_SETTINGS, compare_one_step
+from asymptotics.validation.one_step.simulation import simulate_one_step
 
 FINITE_SIZE_256 = 0.02
 

@@ -1,4 +1,4 @@
-"""The measured validity map of the sRF theory, as attached to results (asymptotics.validity)."""
+"""The measured validity map of the sRF theory, as attached to results (asymptotics.spiked_rf.validity)."""
 
 import pytest
 

@@ -55,7 +55,7 @@ from pathlib import Path
 
 from asymptotics.errors import AsymptoticsError
 from asymptotics.hermite import hermite_coefficients, hermite_constants, hermite_norm2
-from asymptotics.onestep import large_step_limit, one_step_curve, one_step_risk
+from asymptotics.one_step.theory import large_step_limit, one_step_curve, one_step_risk
 from asymptotics.settings import OneStep
 
 from .store import dumps, write_atomic, write_json
@@ -102,7 +102,7 @@ def parse_number_list(text: str, option: str, *, integer: bool = False, minimum:
     >>> parse_number_list("1,nan", "--eta")
     Traceback (most recent call last):
     ...
-    validation.cli.CLIError: --eta: 'nan' is not a finite number
+    asymptotics.validation.cli.CLIError: --eta: 'nan' is not a finite number
     """
     what = "an integer" if integer else "a number"
     if not isinstance(text, str) or not text.strip():
@@ -196,7 +196,7 @@ def _given_srf(args):
         return None
     if any(v is None for v in given):
         raise CLIError("--r, --c and --gamma must be given together")
-    from asymptotics.srf import SRFParameters
+    from asymptotics.spiked_rf.theory import SRFParameters
 
     return SRFParameters(*given)
 
@@ -241,7 +241,7 @@ def check_output_dir(path: "str | None", option: str = "--out") -> None:
 
 def check_checkpoint(path: "str | None", option: str = "--checkpoint") -> None:
     """Fail now if checkpoint file ``path`` cannot be written (its contents are checked by
-    :class:`validation.store.Checkpoint` when the sweep opens it, before any work)."""
+    :class:`asymptotics.validation.store.Checkpoint` when the sweep opens it, before any work)."""
     if path is None:
         return
     if not str(path).strip() or "\0" in str(path):
@@ -403,12 +403,12 @@ def _cmd_risk_one_step(args) -> Outcome:
 _ETA_DEFAULT = "1"
 _SMALL_STEP = "small step eta = Theta(1): Gaussian-equivalent risk (Ba et al. 2022)"
 _LARGE_STEP = ("large step eta = eta_tilde * sqrt(N): heterogeneous spiked random features with "
-               "Gaussian spike law (asymptotics.srf_hetero.large_step_risk)")
+               "Gaussian spike law (asymptotics.spiked_rf.heterogeneous.large_step_risk)")
 
 
 def _risk_one_step_large(args) -> Outcome:
     """``risk one-step --eta-tilde``: Ba et al.'s network at η = η̃√N through the heterogeneous sRF."""
-    from asymptotics.srf_hetero import large_step_risk
+    from asymptotics.spiked_rf.heterogeneous import large_step_risk
 
     if args.eta is not None:
         raise CLIError("give the step size on one scale: --eta (eta = Theta(1)) or --eta-tilde "
@@ -449,8 +449,8 @@ def _backend_options(args) -> dict:
 
 def _spike_law(text: str):
     """``--law``: homogeneous:r[,c] | two-point:r1,r2[,p1] | gaussian:r1[,r0,s0,s1,c2] |
-    mixture:r1,r2,...;w1,w2,...  → :class:`asymptotics.srf_hetero.SpikeLaw`."""
-    from asymptotics.srf_hetero import SpikeLaw
+    mixture:r1,r2,...;w1,w2,...  → :class:`asymptotics.spiked_rf.heterogeneous.SpikeLaw`."""
+    from asymptotics.spiked_rf.heterogeneous import SpikeLaw
 
     kind, sep, rest = text.partition(":")
     kind = kind.strip()
@@ -476,8 +476,8 @@ def _spike_law(text: str):
 
 
 def _cmd_risk_hetero_srf(args) -> Outcome:
-    """``risk hetero-srf``: the sRF with per-neuron spikes drawn from a law (asymptotics.srf_hetero)."""
-    from asymptotics.srf_hetero import hetero_srf_curve, hetero_srf_risk
+    """``risk hetero-srf``: the sRF with per-neuron spikes drawn from a law (asymptotics.spiked_rf.heterogeneous)."""
+    from asymptotics.spiked_rf.heterogeneous import hetero_srf_curve, hetero_srf_risk
 
     law = _spike_law(args.law)
     base, name, vals = _giant_setting_and_sweep(args)
@@ -512,7 +512,7 @@ def _cmd_risk_large_step(args) -> Outcome:
 
 
 def _cmd_risk_krr(args) -> Outcome:
-    from asymptotics.kernels import KernelRidge, krr_risk_curve
+    from asymptotics.kernels.theory import KernelRidge, krr_risk_curve
 
     ns = parse_number_list(args.n, "--n", strict=True, minimum=0)
     base = KernelRidge(kernel=args.kernel, activation=args.activation, d=args.d, n=ns[0],
@@ -528,7 +528,7 @@ def _cmd_risk_krr(args) -> Outcome:
 
 
 def _cmd_risk_giant_step(args) -> Outcome:
-    from asymptotics.srf import srf_curve, srf_risk
+    from asymptotics.spiked_rf.theory import srf_curve, srf_risk
 
     base, name, vals = _giant_setting_and_sweep(args)
     opts = {"srf": _given_srf(args), **_backend_options(args)}
@@ -536,7 +536,7 @@ def _cmd_risk_giant_step(args) -> Outcome:
         results = srf_curve(base, name, vals, raise_on_failure=False, **opts)
     else:
         results = (srf_risk(base, raise_on_failure=False, **opts),)
-    from asymptotics.validity import srf_validity
+    from asymptotics.spiked_rf.validity import srf_validity
 
     given = opts["srf"] is not None  # at given (r, c, γ) the sRF is the model, not a network's stand-in
     dicts = [{**r.to_dict(), "residual": r.residual,
@@ -557,7 +557,7 @@ def _cmd_risk_giant_step(args) -> Outcome:
 
 
 def _cmd_simulate_giant(args, model: str) -> Outcome:
-    from .giant_step import simulate_giant_step
+    from .giant_step.simulation import simulate_giant_step
 
     base, name, vals = _giant_setting_and_sweep(args)
     srf = _given_srf(args)
@@ -598,7 +598,7 @@ def _markdown(table) -> str:
 
 def _dropped_instance_seeds(table) -> list[tuple[int, int, int]]:
     """[(row index, seeds dropped, seeds)] where the per-instance theory did not converge on some seeds
-    (:func:`validation.compare.compare_giant_step` averages the finite-d column over the others)."""
+    (:func:`asymptotics.validation.giant_step.comparison.compare_giant_step` averages the finite-d column over the others)."""
     out = []
     for i, row in enumerate(table.rows):
         miss = sum(1 for rec in row.per_seed if rec.get("instance_theory") is None)
@@ -621,7 +621,7 @@ def _with_dropped_column(csv_text: str, dropped: dict) -> str:
 
 
 def _cmd_compare_giant_step(args) -> Outcome:
-    from .compare import GIANT_STEP_CHECKS, SRF_CHECKS, compare_giant_step
+    from .giant_step.comparison import GIANT_STEP_CHECKS, SRF_CHECKS, compare_giant_step
 
     ds = parse_number_list(args.d, "--d", integer=True, minimum=1)
     alphas = parse_number_list(args.alphas, "--alphas", strict=True, minimum=0)
@@ -655,14 +655,14 @@ def _cmd_compare_giant_step(args) -> Outcome:
         write_atomic(out / f"{stem}.csv", _with_dropped_column(table.to_csv(), {i: m for i, m, _ in dropped}))
         _write_json(out / f"{stem}.json", obj)
         if args.model == "network":
-            from .compare import measured_srf_table
+            from .giant_step.comparison import measured_srf_table
 
             write_atomic(out / "srf_parameters_network.md", measured_srf_table(table) + "\n")
     return Outcome(obj, md, points=len(table.rows), notes=notes)
 
 
 def _cmd_simulate_one_step(args) -> Outcome:
-    from .simulate import simulate_one_step
+    from .one_step.simulation import simulate_one_step
 
     base, name, vals = _setting_and_sweep(args)
     seeds = _seeds(args.seeds)
@@ -681,7 +681,7 @@ def _cmd_simulate_one_step(args) -> Outcome:
 
 
 def _cmd_compare_one_step(args) -> Outcome:
-    from .compare import SPEC_43_SETTINGS, compare_one_step
+    from .one_step.comparison import SPEC_43_SETTINGS, compare_one_step
 
     ds = parse_number_list(args.d, "--d", integer=True, minimum=1)
     check_output_dir(args.out)
@@ -714,12 +714,13 @@ def _figure_outcome(paths: dict, data) -> Outcome:
 
 
 def _cmd_figure(args) -> Outcome:
-    from .figures import GIANT_STEP_PANELS, one_step_figure_data, panel, write_one_step_figure
+    from .giant_step.figures import GIANT_STEP_PANELS
+    from .one_step.figures import one_step_figure_data, panel, write_one_step_figure
 
     check_output_dir(args.out)
     check_checkpoint(args.checkpoint)
     if args.panel in GIANT_STEP_PANELS:
-        from .figures import giant_step_figure_data, write_giant_step_figure
+        from .giant_step.figures import giant_step_figure_data, write_giant_step_figure
 
         data = giant_step_figure_data(args.panel, d=_default(args.d, 512), seeds=_default(args.seeds, 4),
                                       n_test=_default(args.n_test, 10000),
@@ -741,7 +742,7 @@ def _cmd_figure(args) -> Outcome:
 
 def _figure_kernels(args) -> Outcome:
     """KRR staircase (docs/theory/kernels.md §6.7 setting) or the escaping-the-kernel comparison (§5.1 E3)."""
-    from .kernel_figures import escape_data, staircase_data, write_escape_figure, write_staircase_figure
+    from .kernels.figures import escape_data, staircase_data, write_escape_figure, write_staircase_figure
 
     n_test = _default(args.n_test, 2000)
     if args.panel == "staircase":
@@ -762,7 +763,7 @@ def _figure_escape_exponents(args) -> Outcome:
     """n*(d, ε) per method with fitted exponents.  ``--quick``: the CI size, computed (seconds).  Full:
     assembled from the per-seed records of the checkpoint (default ``OUT/escape_exponents.ckpt.json``,
     the recorded run's); missing records are computed only with ``--recompute`` (CPU-hours)."""
-    from .escape_exponents import escape_exponents_data, write_escape_exponents_figure
+    from .kernels.escape_exponents import escape_exponents_data, write_escape_exponents_figure
 
     if args.quick:
         data = escape_exponents_data(quick=True, checkpoint=args.checkpoint, progress=args.progress)
@@ -774,9 +775,9 @@ def _figure_escape_exponents(args) -> Outcome:
 
 
 def _cmd_simulate_krr(args) -> Outcome:
-    from asymptotics.kernels import KernelRidge
+    from asymptotics.kernels.theory import KernelRidge
 
-    from .kernel_sim import simulate_krr
+    from .kernels.simulation import simulate_krr
 
     ns = parse_number_list(args.n, "--n", strict=True, minimum=0)
     seeds = _seeds(args.seeds)
@@ -793,8 +794,8 @@ def _cmd_simulate_krr(args) -> Outcome:
 
 def _cmd_demo(args) -> Outcome:
     """Theory vs simulation for the one-step setting, and Fig. 3(a) in quick mode."""
-    from .compare import compare_one_step
-    from .figures import one_step_figure_data, panel, write_one_step_figure
+    from .one_step.comparison import compare_one_step
+    from .one_step.figures import one_step_figure_data, panel, write_one_step_figure
 
     check_output_dir(args.out)
     t0 = time.perf_counter()
@@ -906,7 +907,7 @@ def build_parser() -> argparse.ArgumentParser:
     r4.add_argument("--d", type=_int("--d", 1), default=None, help="dimension of the sampled W0 (finite back-end)")
     r4.add_argument("--seed", type=_int("--seed", 0), default=0, help="seed of the sampled W0 (finite back-end)")
     r4.set_defaults(func=_cmd_risk_giant_step)
-    r5 = rs.add_parser("hetero-srf", help="sRF with heterogeneous per-neuron spikes (asymptotics.srf_hetero)")
+    r5 = rs.add_parser("hetero-srf", help="sRF with heterogeneous per-neuron spikes (asymptotics.spiked_rf.heterogeneous)")
     _add_giant_step_args(r5, srf_options=False)
     r5.add_argument("--law", required=True,
                     help="spike law: homogeneous:r[,c] | two-point:r1,r2[,p1] | gaussian:r1[,r0,s0,s1,c2] | "

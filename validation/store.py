@@ -200,7 +200,7 @@ def ensure_writable(path: "str | Path | None") -> "Path | None":
     >>> ensure_writable(tempfile.mkdtemp())  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    validation.store.CheckpointError: checkpoint path ... is a directory; give a file name inside it, e.g. .../checkpoint.json
+    asymptotics.validation.store.CheckpointError: checkpoint path ... is a directory; give a file name inside it, e.g. .../checkpoint.json
     """
     if path is None:
         return None

@@ -2,7 +2,7 @@
 
 All formulas are those of docs/theory/one-step.md; §4.2 and §4.2b are our derivation (the paper's
 appendix formula (C.28) was not available), checked against Monte Carlo of the real network by
-``validation.compare``.
+``asymptotics.validation.comparison``.
 
 Pipeline for the proportional limit n/d → ψ1, N/d → ψ2, η = Θ(1):
 
@@ -33,14 +33,14 @@ from typing import Iterable
 import numpy as np
 from scipy import optimize
 
-from .activations import Activation, get_activation
-from .errors import ConvergenceError, DegenerateActivationError, InvalidParameterError
-from .gaussian import gauss_hermite_rule
-from .hermite import hermite_constants
-from .ridge import RidgeEquivalent, ridge_equivalent_from_spectrum, ridge_errors, solve_effective_ridge
-from .limits import array_bytes, check_memory
-from .settings import OneStep, check_float_array, check_int, check_range
-from .spectra import mp_stieltjes, mp_stieltjes_derivative, spiked_quadratic_form
+from ..activations import Activation, get_activation
+from ..errors import ConvergenceError, DegenerateActivationError, InvalidParameterError
+from ..gaussian import gauss_hermite_rule
+from ..hermite import hermite_constants
+from ..ridge import RidgeEquivalent, ridge_equivalent_from_spectrum, ridge_errors, solve_effective_ridge
+from ..limits import array_bytes, check_memory
+from ..settings import OneStep, check_float_array, check_int, check_range
+from ..spectra import mp_stieltjes, mp_stieltjes_derivative, spiked_quadratic_form
 
 __all__ = [
     "Spike",

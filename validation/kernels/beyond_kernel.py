@@ -58,8 +58,8 @@ from asymptotics.errors import InvalidParameterError
 from asymptotics.limits import array_bytes, check_memory
 from asymptotics.settings import NOISE_MAX, check_finite, check_range
 
-from .data import check_n_test, check_all_finite, check_int, spawn_generators
-from .kernel_sim import SphereTarget, sphere_inputs
+from ..data import check_n_test, check_all_finite, check_int, spawn_generators
+from .simulation import SphereTarget, sphere_inputs
 
 __all__ = [
     "PairedInit",

@@ -7,13 +7,13 @@ For each method, target and error level ε, the *sample complexity* n*(d, ε) is
 test error E(f̂ − f*)² is ≤ ε, and its growth exponent a in n* ∝ d^a is fitted over d.
 
 * Kernel side (``ntk_de``, ``rf_de``): first-layer NTK / RF kernel ridge regression, n* from the finite-d
-  deterministic equivalent (:func:`asymptotics.sample_complexity.krr_sample_complexity`), d up to 256
+  deterministic equivalent (:func:`asymptotics.kernels.sample_complexity.krr_sample_complexity`), d up to 256
   and n up to 10⁷; rotation invariance makes it depend on the degree profile only, so the sparse and a
   dense cubic give the same n*.  Checked against exact-kernel KRR simulations (``ntk_sim``: per-seed
   bisection on n, nested data) at small d.
 * Networks (simulated, per seed, by bisection on n): ``quadntk`` — the sign-randomized QuadNTK model
   (Bai & Lee), ``network`` — the full two-layer network with the good-direction regularizer
-  (:mod:`validation.beyond_kernel`), both with early stopping on a validation split (n counts the
+  (:mod:`asymptotics.validation.kernels.beyond_kernel`), both with early stopping on a validation split (n counts the
   held-out samples too), each step O(m·n·d).
 
 Targets (x ~ Unif(S^{d−1}(√d)), each component with ‖·‖² = 1, no label noise): ``sparse_cubic`` — the
@@ -26,7 +26,7 @@ interpolation of the error between lo and hi.  The fitted exponent is the OLS sl
 log d over all (d, seed) points with its standard error, and a bootstrap interval over seeds
 (:func:`fit_exponent`).
 
-Run: ``python3 -m validation.escape_exponents --out results/kernels`` (``--quick`` for the CI size).
+Run: ``python3 -m asymptotics.validation.kernels.escape_exponents --out results/kernels`` (``--quick`` for the CI size).
 """
 
 from __future__ import annotations
@@ -48,14 +48,14 @@ from scipy import interpolate, stats
 
 from asymptotics.errors import InvalidParameterError
 from asymptotics.gegenbauer import harmonic_dimension
-from asymptotics.kernels import dot_product_kernel
-from asymptotics.sample_complexity import krr_sample_complexity, krr_sample_complexity_curve, transition_psi
+from asymptotics.kernels.theory import dot_product_kernel
+from asymptotics.kernels.sample_complexity import krr_sample_complexity, krr_sample_complexity_curve, transition_psi
 
 from .beyond_kernel import TrainConfig, train_quadntk, train_regularized
-from .data import spawn_generators
-from .kernel_sim import kernel_gram, kernel_ridge_fit_predict, low_degree_plus_sparse, sphere_inputs
-from .simulate import normalize_seeds
-from .store import Checkpoint, package_versions, write_figure
+from ..data import spawn_generators
+from .simulation import kernel_gram, kernel_ridge_fit_predict, low_degree_plus_sparse, sphere_inputs
+from ..summary import normalize_seeds
+from ..store import Checkpoint, package_versions, write_figure
 
 __all__ = ["TARGETS", "escape_target", "Crossing", "first_crossing", "tabulated_kernel", "krr_sim_error", "network_error",
            "NotComputed", "ExponentFit", "fit_exponent", "EscapeExponentsData", "escape_exponents_data",
@@ -72,7 +72,7 @@ TARGET_LABELS = {"sparse_cubic": "sparse cubic (x₁ only)", "dense_quadratic": 
 METHOD_LABELS = {"ntk_de": "NTK regression (det. equivalent)", "rf_de": "RF regression (det. equivalent)",
                  "ntk_sim": "NTK regression (exact-kernel simulation)", "quadntk": "QuadNTK (random signs)",
                  "network": "network + good-direction reg."}
-_STREAMS = ("init", "train", "test", "unlabeled", "movement")   # the streams of validation.beyond_kernel
+_STREAMS = ("init", "train", "test", "unlabeled", "movement")   # the streams of asymptotics.validation.kernels.beyond_kernel
 TARGET_SEED = 12345
 WARM_EXPONENT = 2.5
 
@@ -572,8 +572,8 @@ def write_escape_exponents_figure(data: EscapeExponentsData, out_dir="results/ke
 
 
 def main(argv=None) -> int:
-    """``python3 -m validation.escape_exponents [--quick] [--out DIR] [--targets ...] [--seeds K]``."""
-    ap = argparse.ArgumentParser(prog="python3 -m validation.escape_exponents", description=__doc__.split("\n")[0])
+    """``python3 -m asymptotics.validation.kernels.escape_exponents [--quick] [--out DIR] [--targets ...] [--seeds K]``."""
+    ap = argparse.ArgumentParser(prog="python3 -m asymptotics.validation.kernels.escape_exponents", description=__doc__.split("\n")[0])
     ap.add_argument("--out", default="results/kernels")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--targets", nargs="+", choices=list(TARGETS))

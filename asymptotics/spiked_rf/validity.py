@@ -1,7 +1,7 @@
 """Where the spiked-random-features (sRF) theory is known to describe the giant-step network.
 
 The sRF equivalence of a giant-step network (docs/theory/spiked-rf.md) is proven for a large first-step
-batch.  Our Monte Carlo of the real network (``python3 -m validation.validity_map``; tables in
+batch.  Our Monte Carlo of the real network (``python3 -m asymptotics.validation.giant_step.validity_map``; tables in
 ``results/giant_step/hetero/validity_map*.md``, tanh and ReLU students, tanh teacher, p = d, λ = 0.01,
 α ∈ {1, 3}, α0 ∈ {0.5, 2, 8}, η̃ ∈ {0.5, 1, 2, 4}, d = 512 / 1024 / 2048) measured
 (network − theory)/theory:
@@ -27,9 +27,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from .errors import InvalidParameterError
-from .hermite import activation_is_smooth
-from .settings import GiantStep
+from ..errors import InvalidParameterError
+from ..hermite import activation_is_smooth
+from ..settings import GiantStep
 
 __all__ = ["Validity", "srf_validity", "VALIDITY_RECORD"]
 

@@ -41,14 +41,10 @@ import numpy as np
 import sympy
 from scipy import special
 
-from .activations import Activation, get_activation
-from .errors import ActivationError, InvalidParameterError
-from .gaussian import (
-    bivariate_gaussian_expectation,
-    gauss_hermite_rule,
-    gaussian_expectation_panels,
-)
-from .gegenbauer import (
+from ..activations import Activation, get_activation
+from ..errors import ActivationError, InvalidParameterError
+from ..gaussian import bivariate_gaussian_expectation, gauss_hermite_rule, gaussian_expectation_panels
+from ..gegenbauer import (
     GegenbauerCoefficients,
     gegenbauer_coefficients,
     gegenbauer_from_taylor,
@@ -56,10 +52,10 @@ from .gegenbauer import (
     sphere_marginal_rule,
     gegenbauer_polynomials,
 )
-from .hermite import activation_breakpoints, hermite_coefficients
-from .ridge import ridge_errors, solve_effective_ridge
-from .settings import check_float_array, check_nonnegative, check_positive, check_range
-from .spectra import mp_stieltjes, mp_stieltjes_derivative
+from ..hermite import activation_breakpoints, hermite_coefficients
+from ..ridge import ridge_errors, solve_effective_ridge
+from ..settings import check_float_array, check_nonnegative, check_positive, check_range
+from ..spectra import mp_stieltjes, mp_stieltjes_derivative
 
 __all__ = [
     "KERNEL_KINDS",

@@ -30,14 +30,7 @@ from asymptotics.settings import OneStep
 
 from asymptotics.limits import array_bytes, check_memory
 
-from .data import (
-    Batch,
-    as_generator,
-    check_all_finite,
-    check_int,
-    sample_batch,
-    sample_unit_vector,
-)
+from ..data import Batch, as_generator, check_all_finite, check_int, sample_batch, sample_unit_vector
 
 __all__ = [
     "OneStepNetwork",

@@ -26,7 +26,7 @@ from asymptotics.hermite import activation_breakpoints, hermite_constants
 from asymptotics.limits import array_bytes, check_memory
 from asymptotics.settings import check_float_array, check_range
 
-from .data import check_all_finite, check_int
+from ..data import check_all_finite, check_int
 
 __all__ = ["exact_risk", "scaled_hermite_coefficients"]
 

@@ -1,16 +1,16 @@
 """Kernel-regime figures: the KRR staircase, and escaping the kernel regime (docs/theory/kernels.md).
 
 Each figure is data first (:func:`staircase_data`, :func:`escape_data`, resumable through a
-:class:`validation.store.Checkpoint`), then drawn, then written as PNG + PDF + CSV + JSON config (+ a
-Markdown table), each file atomically (:func:`validation.store.write_atomic`).
+:class:`asymptotics.validation.store.Checkpoint`), then drawn, then written as PNG + PDF + CSV + JSON config (+ a
+Markdown table), each file atomically (:func:`asymptotics.validation.store.write_atomic`).
 
 * Staircase (docs/theory/kernels.md §5.1 E1, §6.2–6.4, §6.7): KRR test error vs κ = log n / log d for several d,
   exact-kernel simulation (mean ± SEM over seeds) against the finite-d deterministic equivalent
-  (:func:`asymptotics.kernels.krr_risk`), the asymptotic transition formula at the nearest
-  n ≈ B(d, ℓ) (:func:`asymptotics.kernels.krr_transition`) and the staircase ‖P_{>⌊κ⌋} f*‖².
+  (:func:`asymptotics.kernels.theory.krr_risk`), the asymptotic transition formula at the nearest
+  n ≈ B(d, ℓ) (:func:`asymptotics.kernels.theory.krr_transition`) and the staircase ‖P_{>⌊κ⌋} f*‖².
   Agreement criterion: |sim − theory| ≤ 5 % · theory + 3 SEM.
 * Escape (docs/theory/kernels.md §5.1 E3, ours): test error vs n for NTK regression (exact kernel KRR), the QuadNTK
-  model and the regularized network (:mod:`validation.beyond_kernel`) on the same dense-quadratic +
+  model and the regularized network (:mod:`asymptotics.validation.kernels.beyond_kernel`) on the same dense-quadratic +
   sparse-cubic target, and the sample size each needs to reach a stated error, per d.
 """
 
@@ -28,13 +28,20 @@ from pathlib import Path
 import numpy as np
 
 from asymptotics.gegenbauer import harmonic_dimension
-from asymptotics.kernels import KernelRidge, TargetProfile, kernel_gegenbauer, krr_risk_curve, krr_staircase, krr_transition
+from asymptotics.kernels.theory import (
+    KernelRidge,
+    TargetProfile,
+    kernel_gegenbauer,
+    krr_risk_curve,
+    krr_staircase,
+    krr_transition,
+)
 
 from .beyond_kernel import TrainConfig, train_quadntk, train_regularized
-from .kernel_sim import kernel_gram, kernel_ridge_fit_predict, low_degree_plus_sparse, simulate_krr, sphere_inputs
-from .data import spawn_generators
-from .simulate import mean_sem, normalize_seeds
-from .store import Checkpoint, package_versions, write_figure
+from .simulation import kernel_gram, kernel_ridge_fit_predict, low_degree_plus_sparse, simulate_krr, sphere_inputs
+from ..data import spawn_generators
+from ..summary import mean_sem, normalize_seeds
+from ..store import Checkpoint, package_versions, write_figure
 
 __all__ = ["StaircaseData", "staircase_data", "write_staircase_figure", "EscapeData", "escape_data",
            "sample_size_to_reach", "write_escape_figure", "escape_diagnostics"]
@@ -178,7 +185,7 @@ def write_staircase_figure(data: StaircaseData, out_dir="results/kernels", stem=
 def _ntk_regression(target, n: int, seed: int, activation, lam: float, n_test: int, residuals: bool = False):
     """Exact NTK kernel ridge regression on the same target (same data streams as the networks);
     the test error, and with ``residuals`` also the per-component residuals of the target."""
-    from asymptotics.kernels import dot_product_kernel
+    from asymptotics.kernels.theory import dot_product_kernel
 
     rngs = spawn_generators(seed, ("init", "train", "test", "unlabeled", "movement"))
     X = sphere_inputs(n, target.d, rngs["train"])

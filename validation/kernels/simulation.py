@@ -9,13 +9,13 @@ docs/theory/kernels.md §6.1 (data model), §6.5 (finite-width NT / RF models), 
   coordinate vector), the dense linear form ⟨β, x⟩ and the dense traceless quadratic form xᵀAx.
   Harmonics of different degrees are orthogonal in L²(sphere), so any profile can be realized.
 * :func:`simulate_krr` — KRR with the exact dot-product kernel h(⟨x,x'⟩/d) of
-  :func:`asymptotics.kernels.dot_product_kernel`; compares with :func:`asymptotics.kernels.krr_risk`.
+  :func:`asymptotics.kernels.theory.dot_product_kernel`; compares with :func:`asymptotics.kernels.theory.krr_risk`.
 * :func:`simulate_lazy` — the same estimator with the empirical kernel of m random neurons:
   RF features σ(w_rᵀx)/√m, or NT features σ'(w_rᵀx) x/√(m d) (gradient of the first layer, §3.2),
   w_r ~ N(0, I_d/d), so that the Gram matrices are unbiased for h_RF and h_NT (§6.6) and converge
   to them as m → ∞ (ridge on the features = KRR with the feature Gram matrix).
 
-All randomness comes from :func:`validation.data.spawn_generators` streams of an explicit seed.
+All randomness comes from :func:`asymptotics.validation.data.spawn_generators` streams of an explicit seed.
 
 >>> rng = np.random.default_rng(0)
 >>> X = sphere_inputs(3, 5, rng)
@@ -36,11 +36,11 @@ import scipy.linalg
 from asymptotics.errors import InvalidParameterError
 from asymptotics.gegenbauer import gegenbauer_polynomials, harmonic_dimension
 from asymptotics.limits import array_bytes, check_memory
-from asymptotics.kernels import DotProductKernel, KernelRidge, KRRRisk, TargetProfile, krr_risk, parse_target
+from asymptotics.kernels.theory import DotProductKernel, KernelRidge, KRRRisk, TargetProfile, krr_risk, parse_target
 
-from .data import check_n_test, check_all_finite, check_int, spawn_generators
-from .simulate import mean_sem, normalize_seeds
-from .store import Checkpoint
+from ..data import check_n_test, check_all_finite, check_int, spawn_generators
+from ..summary import mean_sem, normalize_seeds
+from ..store import Checkpoint
 
 __all__ = [
     "sphere_inputs",
@@ -155,7 +155,7 @@ class SphereTarget:
 
     @property
     def profile(self) -> TargetProfile:
-        """Exact degree profile {k: coef_k²} as an :class:`asymptotics.kernels.TargetProfile`."""
+        """Exact degree profile {k: coef_k²} as an :class:`asymptotics.kernels.theory.TargetProfile`."""
         return parse_target({t.degree: t.coef ** 2 for t in self.terms} or {0: 0.0})
 
     def component_residuals(self, pred: np.ndarray, X: np.ndarray) -> dict:
@@ -447,7 +447,7 @@ def simulate_krr(setting: KernelRidge, seeds: "Sequence[int] | int" = 3, n_test:
                  checkpoint: Checkpoint | None = None, theory: bool = True) -> KRRSimulation:
     """KRR Monte Carlo over seeds with the exact kernel (or a lazy model), and the §6.4 theory.
 
-    ``checkpoint`` (a :class:`validation.store.Checkpoint`) stores each finished seed.
+    ``checkpoint`` (a :class:`asymptotics.validation.store.Checkpoint`) stores each finished seed.
 
     >>> s = KernelRidge("ntk", "relu", d=8, n=60, lam=0.01, noise=0.1, target="1:1,2:0.5")
     >>> r = simulate_krr(s, seeds=2, n_test=200)

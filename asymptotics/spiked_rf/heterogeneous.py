@@ -1,6 +1,6 @@
 """Spiked random features with heterogeneous per-neuron spikes: σ(√c_i⟨w_i, x⟩ + r_i κ).
 
-The sRF of :mod:`asymptotics.srf` gives every neuron the same spike amplitude r (u ≡ 1, Cui et al.'s
+The sRF of :mod:`asymptotics.spiked_rf.theory` gives every neuron the same spike amplitude r (u ≡ 1, Cui et al.'s
 constant readout).  Here neuron i carries its own amplitude r_i and bulk variance c_i, drawn iid from
 a :class:`SpikeLaw` independently of W0 and of the spike direction v:
 
@@ -48,7 +48,7 @@ width it responds like the θ channel, m_k = p V2_k · α_p E[μ0_k (h − g)/(1
 m_k/(α_p p V2_k) that vanishes as p → ∞.  With a continuous law the mean functions μ0_k are nearly
 dependent and eigen-directions of E[μ0 μ0ᵀ/(1+V)] of size ≲ 1/(α_p p V2) are learned only in the limit;
 ``width=p`` keeps this finite-p ridge (it is the only finite-p term kept).  The (V1, V2) system is closed; given it, ψ is explicit, (θ, m)
-is a 2K linear solve and (Q1, q2) a linear solve — the structure of :mod:`asymptotics.srf`.
+is a 2K linear solve and (Q1, q2) a linear solve — the structure of :mod:`asymptotics.spiked_rf.theory`.
 
 Spectral back-ends.  Large d (:class:`ClassMarchenkoPastur`): A is a Gram matrix with a class-wise
 variance profile; its deterministic equivalent is diagonal, A⁻¹ ≈ Σ_k δ_k P_k, with
@@ -58,11 +58,11 @@ variance profile; its deterministic equivalent is diagonal, A⁻¹ ≈ Σ_k δ_k
 which gives V2_k = π_k δ_k, V1 = (I + βDB)⁻¹D, H = βV1 (ζ is a free direction of Ω) and, because Ω has
 v projected out (a rank-K Woodbury correction, the class version of docs/theory/spiked-rf.md §3.7's Sherman–Morrison),
 F = t(I − Bt)⁻¹ with t = βV1.  For K = 1 these are exactly the Marchenko–Pastur forms of
-:class:`asymptotics.srf.MarchenkoPasturSpectrum`.  Finite d (:class:`ClassEmpiricalSpectrum`): the same
+:class:`asymptotics.spiked_rf.theory.MarchenkoPasturSpectrum`.  Finite d (:class:`ClassEmpiricalSpectrum`): the same
 quantities computed with explicit matrices on a given W0 and class labels (spike-averaged like
-:class:`asymptotics.srf.EmpiricalSpectrum`).
+:class:`asymptotics.spiked_rf.theory.EmpiricalSpectrum`).
 
-u ≡ 1 (one class, r_k = r, c_k = c) reduces to :func:`asymptotics.srf.srf_risk` (tested to 1e-10).
+u ≡ 1 (one class, r_k = r, c_k = c) reduces to :func:`asymptotics.spiked_rf.theory.srf_risk` (tested to 1e-10).
 
 >>> from asymptotics.settings import GiantStep
 >>> s = GiantStep("tanh", "tanh", alpha0=0.5, eta_tilde=1, alpha=0.5, lam=0.01)
@@ -79,13 +79,13 @@ from typing import Sequence
 
 import numpy as np
 
-from .activations import get_activation
-from .errors import ConvergenceError, InvalidParameterError
-from .fixed_point import solve_fixed_point
-from .gaussian import gauss_hermite_rule
-from .hermite import hermite_constants
-from .settings import GiantStep, OneStep, check_finite, check_positive
-from .srf import DEFAULT_KAPPA_NODES, conditional_coefficients
+from ..activations import get_activation
+from ..errors import ConvergenceError, InvalidParameterError
+from ..fixed_point import solve_fixed_point
+from ..gaussian import gauss_hermite_rule
+from ..hermite import hermite_constants
+from ..settings import GiantStep, OneStep, check_finite, check_positive
+from .theory import DEFAULT_KAPPA_NODES, conditional_coefficients
 
 __all__ = [
     "SpikeLaw",
@@ -171,7 +171,7 @@ class SpikeLaw:
     # constructors
     @classmethod
     def homogeneous(cls, r: float, c: float = 1.0) -> "SpikeLaw":
-        """u ≡ 1: every neuron has spike r and bulk variance c (the sRF of :mod:`asymptotics.srf`)."""
+        """u ≡ 1: every neuron has spike r and bulk variance c (the sRF of :mod:`asymptotics.spiked_rf.theory`)."""
         return cls("classes", (r,), (c,), (1.0,))
 
     @classmethod
@@ -364,7 +364,7 @@ class ClassEmpiricalSpectrum(SpectralBackend):
 
     A₀ = diag(Λ_label) + (W0W0ᵀ)∘B[label, label]; V1_kl = Σ_{i∈k, j∈l} (W0W0ᵀ)_ij (A₀⁻¹)_ji / p,
     V2_k = Σ_{i∈k} (A₀⁻¹)_ii / p; F, H spike-averaged as in :class:`ClassMarchenkoPastur`
-    (the finite-d analogue of :class:`asymptotics.srf.EmpiricalSpectrum`).  ``weights`` are the
+    (the finite-d analogue of :class:`asymptotics.spiked_rf.theory.EmpiricalSpectrum`).  ``weights`` are the
     population fractions (the equations' π_k); the empirical fractions enter through the traces.
     """
 
@@ -720,7 +720,7 @@ def hetero_srf_risk(
     setting : GiantStep
         Activations, α = n/d, p/d, λ, noise (α0 and η̃ are not used: the law and γ replace them).
     law : SpikeLaw
-        Law of (r_i, c_i); :meth:`SpikeLaw.homogeneous` gives :func:`asymptotics.srf.srf_risk`.
+        Law of (r_i, c_i); :meth:`SpikeLaw.homogeneous` gives :func:`asymptotics.spiked_rf.theory.srf_risk`.
     gamma : float
         Spike–teacher overlap γ ∈ [−1, 1].
     backend : {"asymptotic", "finite"}
@@ -862,7 +862,7 @@ def ba_large_step(setting: OneStep, eta_tilde: float, law_nodes: int = DEFAULT_L
     Ba et al.: f(x) = aᵀσ(Wᵀx)/√N, W0 iid N(0, 1/d), a iid N(0, 1/N) frozen, W1 = W0 − η√N∇L with
     L = (1/2n)Σ(f − y)² on n = ψ1 d samples, then ridge (1/n)‖y − Φa‖² + (λ/N)‖a‖² on a fresh batch of n.
     Per neuron, with a_i = ã_i/√N: w_i ← w_i + η̃ ã_i (1/n) Σ_μ (y_μ − f0(x_μ)) σ'(⟨w_i, x_μ⟩) x_μ, i.e. neuron
-    i takes a giant step (η̃ of :mod:`asymptotics.srf`) of its own size η̃ ã_i, and f0 = O(1/√N) → 0 (random
+    i takes a giant step (η̃ of :mod:`asymptotics.spiked_rf.theory`) of its own size η̃ ã_i, and f0 = O(1/√N) → 0 (random
     a, unlike Cui et al.'s constant a where f0 ≈ μ0).  The giant-step map of docs/theory/spiked-rf.md §1.4 (the
     corrected formulas with f0 = 0 in place of μ0) then gives, with E_y = ‖σ*‖² + σ_ε² and ã ~ N(0, 1):
 

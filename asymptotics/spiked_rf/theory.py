@@ -42,14 +42,14 @@ from typing import Iterable, Sequence
 import numpy as np
 from scipy import optimize
 
-from .activations import Activation, get_activation
-from .errors import ConvergenceError, InvalidParameterError
-from .fixed_point import solve_fixed_point
-from .gaussian import gauss_hermite_rule
-from .hermite import hermite_constants, shifted_coefficients
-from .limits import array_bytes, check_memory
-from .settings import RIDGE_RANGE, GiantStep, check_finite, check_float_array, check_positive, check_range
-from .spectra import mp_stieltjes, mp_stieltjes_derivative
+from ..activations import Activation, get_activation
+from ..errors import ConvergenceError, InvalidParameterError
+from ..fixed_point import solve_fixed_point
+from ..gaussian import gauss_hermite_rule
+from ..hermite import hermite_constants, shifted_coefficients
+from ..limits import array_bytes, check_memory
+from ..settings import RIDGE_RANGE, GiantStep, check_finite, check_float_array, check_positive, check_range
+from ..spectra import mp_stieltjes, mp_stieltjes_derivative
 
 __all__ = [
     "SRFParameters",
@@ -724,7 +724,7 @@ def _resolve_spectrum(setting: GiantStep, backend: str, spectrum, d, rng, averag
     if not (isinstance(backend, str) and backend in _BACKENDS):
         raise InvalidParameterError(f"backend must be 'asymptotic' or 'finite', got {backend!r}")
     if spectrum is not None and not isinstance(spectrum, (MarchenkoPasturSpectrum, EmpiricalSpectrum, SpikeDrawSpectrum)):
-        raise InvalidParameterError(f"spectrum must be a spectral back-end of asymptotics.srf, got {type(spectrum).__name__}")
+        raise InvalidParameterError(f"spectrum must be a spectral back-end of asymptotics.spiked_rf.theory, got {type(spectrum).__name__}")
     if spectrum is not None:
         sp = spectrum
     elif backend == "asymptotic":

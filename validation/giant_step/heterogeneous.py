@@ -1,20 +1,20 @@
-"""Monte Carlo of the heterogeneous-spike sRF, and its comparison with :mod:`asymptotics.srf_hetero`.
+"""Monte Carlo of the heterogeneous-spike sRF, and its comparison with :mod:`asymptotics.spiked_rf.heterogeneous`.
 
 The model simulated exactly (no network, no approximation): W0 ∈ R^{p×d} with unit rows, v uniform with
-‖v‖² = d, ζ ⊥ v with ‖ζ‖² = d, θ = γv + ρζ (the draw order of :func:`validation.giant_step.sample_srf`),
-then (r_i, c_i) iid from the :class:`~asymptotics.srf_hetero.SpikeLaw` (``law.sample``, same stream), and
+‖v‖² = d, ζ ⊥ v with ‖ζ‖² = d, θ = γv + ρζ (the draw order of :func:`asymptotics.validation.giant_step.simulation.sample_srf`),
+then (r_i, c_i) iid from the :class:`~asymptotics.spiked_rf.heterogeneous.SpikeLaw` (``law.sample``, same stream), and
 the first layer F = diag(√c_i) W0 + (1/√d) r vᵀ.  The readout (fresh batch of n = αd samples, ridge with
-the un-normalized λ, test error against the noise-free teacher) is :func:`validation.giant_step.readout_curve`,
-with the random streams of :mod:`validation.giant_step` (seed → network, readout, readout-noise, test).
+the un-normalized λ, test error against the noise-free teacher) is :func:`asymptotics.validation.giant_step.simulation.readout_curve`,
+with the random streams of :mod:`asymptotics.validation.giant_step.simulation` (seed → network, readout, readout-noise, test).
 A continuous law is sampled exactly here (r_i = r(a_i) with a_i ~ N(0, 1)); the theory uses quadrature classes.
 
 Run the recorded comparison (``results/giant_step/hetero/``)::
 
-    OPENBLAS_NUM_THREADS=1 nice -n 5 python3 -m validation.srf_hetero_sim --d 256,512,1024 --seeds 8 \\
+    OPENBLAS_NUM_THREADS=1 nice -n 5 python3 -m asymptotics.validation.giant_step.heterogeneous --d 256,512,1024 --seeds 8 \\
         --out results/giant_step/hetero
 
 >>> from asymptotics.settings import GiantStep
->>> from asymptotics.srf_hetero import SpikeLaw
+>>> from asymptotics.spiked_rf.heterogeneous import SpikeLaw
 >>> s = GiantStep("tanh", "tanh", alpha0=0.5, eta_tilde=1, alpha=1.0, lam=0.01)
 >>> sim = simulate_hetero_srf(s, SpikeLaw.two_point(0.3, 1.2), 0.56, d=32, seeds=2, n_test=500)
 >>> len(sim), sorted(sim[0])[:3]
@@ -36,12 +36,12 @@ import numpy as np
 
 from asymptotics.errors import InvalidParameterError
 from asymptotics.settings import GiantStep
-from asymptotics.srf_hetero import SpikeLaw, hetero_srf_risk
+from asymptotics.spiked_rf.heterogeneous import SpikeLaw, hetero_srf_risk
 
-from .data import as_generator, check_int, spawn_generators
-from .giant_step import _STREAMS, giant_step_sizes, readout_curve, readout_size, sample_spike_geometry
-from .simulate import mean_sem, normalize_seeds
-from .store import Checkpoint
+from ..data import as_generator, check_int, spawn_generators
+from .simulation import _STREAMS, giant_step_sizes, readout_curve, readout_size, sample_spike_geometry
+from ..summary import mean_sem, normalize_seeds
+from ..store import Checkpoint
 
 __all__ = ["HeteroSpikedFeatures", "sample_hetero_srf", "simulate_hetero_srf", "compare_hetero", "DEFAULT_GRID",
            "main"]
@@ -161,7 +161,7 @@ def _table(rows) -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python3 -m validation.srf_hetero_sim",
+    ap = argparse.ArgumentParser(prog="python3 -m asymptotics.validation.giant_step.heterogeneous",
                                  description="heterogeneous-spike sRF: theory vs Monte Carlo")
     ap.add_argument("--d", default="256,512")
     ap.add_argument("--seeds", type=int, default=4)
@@ -185,7 +185,7 @@ def main(argv=None) -> int:
     table = _table(rows)
     print(table)
     if args.out:
-        cmd = "OPENBLAS_NUM_THREADS=1 nice -n 5 python3 -m validation.srf_hetero_sim " + " ".join(argv or sys.argv[1:])
+        cmd = "OPENBLAS_NUM_THREADS=1 nice -n 5 python3 -m asymptotics.validation.giant_step.heterogeneous " + " ".join(argv or sys.argv[1:])
         cfg = {"command": cmd, "ds": ds, "seeds": args.seeds, "n_test": args.n_test, "alphas": list(DEFAULT_ALPHAS),
                "gamma": DEFAULT_GAMMA, "teacher": "tanh", "lam": 0.01, "width_ratio": 1.0,
                "grid": [{"student": g[0], "law": g[1], "law_spec": g[2].to_dict()} for g in grid],

@@ -1,7 +1,7 @@
 """The correlated spike of the giant-step network (issue 10 §1, Check D): measure, model, compare.
 
 Measurement (:func:`measure_bulk_spike`): with v̂ the top right singular vector of W1 − W0 (as
-:func:`validation.giant_step.measure_srf`), regress each neuron's trained spike coordinate on its own initial
+:func:`asymptotics.validation.giant_step.simulation.measure_srf`), regress each neuron's trained spike coordinate on its own initial
 one, ⟨w1_i, v̂⟩ = r + s·√d⟨w0_i, v̂⟩ + e_i.  The sRF assumes s√d = √c (the bulk √c W0 is isotropic, the spike
 is the same r for all neurons).  The fitted slope gives the bulk scale *along the spike*, √c_v = s√d; the
 residual spread std(e_i) is the part of the spike variation that is not explained by the neuron's own weight.
@@ -13,13 +13,13 @@ std_i⟨w1_i, v̂⟩ is √(c/d) (spec: 0.03 at d = 1000); for ReLU it is smalle
 first-batch self-interaction make the spike coordinate anti-correlated with the neuron's own ⟨w0_i, v̂⟩).
 
 Model: the sRF whose bulk column along the spike has variance c_v instead of c, ``bulk_spike_ratio`` = c_v/c
-in :func:`asymptotics.srf_hetero.hetero_srf_risk` (:class:`asymptotics.srf_hetero.SpikeBulkScaled`, F → (c_v/c)F),
+in :func:`asymptotics.spiked_rf.heterogeneous.hetero_srf_risk` (:class:`asymptotics.spiked_rf.heterogeneous.SpikeBulkScaled`, F → (c_v/c)F),
 with c_v = d·Var_i⟨w1_i, v̂⟩ (``omega2_total``; the column taken independent of the rest of the bulk, as for
 Gaussian W0); ``omega2`` = slope²·d/c keeps only the part explained by ⟨w0_i, v̂⟩ (shown for comparison).
 
 Run (recorded in ``results/giant_step/hetero/``)::
 
-    OPENBLAS_NUM_THREADS=1 nice -n 5 python3 -m validation.srf_correlated --d 512,1024 --seeds 4 \\
+    OPENBLAS_NUM_THREADS=1 nice -n 5 python3 -m asymptotics.validation.giant_step.correlated --d 512,1024 --seeds 4 \\
         --out results/giant_step/hetero
 """
 
@@ -35,14 +35,14 @@ from pathlib import Path
 import numpy as np
 
 from asymptotics.settings import GiantStep
-from asymptotics.srf import srf_parameters, srf_risk
-from asymptotics.srf_hetero import SpikeLaw, hetero_srf_risk
+from asymptotics.spiked_rf.theory import srf_parameters, srf_risk
+from asymptotics.spiked_rf.heterogeneous import SpikeLaw, hetero_srf_risk
 
-from .giant_step import _STREAMS, measure_srf, model_for_seed, readout_curve
-from .data import spawn_generators
-from .networks import spike_statistics
-from .simulate import mean_sem
-from .store import Checkpoint
+from .simulation import _STREAMS, measure_srf, model_for_seed, readout_curve
+from ..data import spawn_generators
+from ..one_step.network import spike_statistics
+from ..summary import mean_sem
+from ..store import Checkpoint
 
 __all__ = ["measure_bulk_spike", "correlated_study", "CHECK_D", "main"]
 
@@ -71,14 +71,14 @@ def measure_bulk_spike(W0: np.ndarray, W1: np.ndarray, beta: np.ndarray) -> dict
 
 #: Paired first layers (same seed, readout data and test points): the trained W1; W1 with its spike
 #: coordinate made isotropic, ⟨w_i, v̂⟩ → r + √c⟨w0_i, v̂⟩ (c_v = c, removes only the correlated spike); W1
-#: with the spike part of the update equal for all neurons (√c_v = 1, ``validation.giant_step``); the sRF
+#: with the spike part of the update equal for all neurons (√c_v = 1, ``asymptotics.validation.giant_step.simulation``); the sRF
 #: √c W0 + r 1 v̂ᵀ on the seed's own W0 (isotropic bulk everywhere).
 ABLATION_LAYERS = ("network", "isotropic along spike", "uniform spike", "sRF on W0")
 
 
 def ablation_layers(net) -> dict:
     """{name: p×d first layer} for :data:`ABLATION_LAYERS`."""
-    from .giant_step import ablated_first_layers
+    from .simulation import ablated_first_layers
     base = ablated_first_layers(net)
     m = measure_srf(net.W0, net.W1, net.beta)
     u = spike_statistics(net.W0.T, net.W1.T, net.beta).direction
@@ -181,7 +181,7 @@ def _md(rows, setting) -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python3 -m validation.srf_correlated")
+    ap = argparse.ArgumentParser(prog="python3 -m asymptotics.validation.giant_step.correlated")
     ap.add_argument("--d", default="512,1024")
     ap.add_argument("--seeds", type=int, default=4)
     ap.add_argument("--student", default="relu")
@@ -198,7 +198,7 @@ def main(argv=None) -> int:
     print(md)
     if args.out:
         out = Path(args.out)
-        cmd = "OPENBLAS_NUM_THREADS=1 nice -n 5 python3 -m validation.srf_correlated " + " ".join(argv or sys.argv[1:])
+        cmd = "OPENBLAS_NUM_THREADS=1 nice -n 5 python3 -m asymptotics.validation.giant_step.correlated " + " ".join(argv or sys.argv[1:])
         name = f"correlated_{setting.student.name}"
         (out / f"{name}.json").write_text(json.dumps({"config": {"command": cmd, "setting": setting.to_dict(),
                                                                  "alphas": list(ALPHAS), "seeds": args.seeds,

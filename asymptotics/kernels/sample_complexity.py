@@ -3,7 +3,7 @@
 docs/theory/kernels.md §6.2–6.4 (KRR on the sphere), §2.4 (the kernel side of the escape question).
 For a dot-product kernel (RF or first-layer NTK of an activation) and a target with degree profile
 F_k², let R(n) be the deterministic-equivalent test error of KRR with n samples
-(:func:`asymptotics.kernels.krr_risk`).  The sample complexity at level ε is the *first crossing*
+(:func:`asymptotics.kernels.theory.krr_risk`).  The sample complexity at level ε is the *first crossing*
 
     n*(d, ε) = inf { n ≥ n_start : R(n) ≤ ε },
 
@@ -13,7 +13,7 @@ descent near n ≈ B(d, k) for small λ), hence the scan rather than a plain bis
 
 Asymptotically (d → ∞ with n = ψ B(d, ℓ), docs/theory/kernels.md §6.3) the learning of degree ℓ
 depends on ψ only, so for a target whose error above ε sits in degree ℓ, n*(d, ε) ≈ ψ_ε B(d, ℓ) ∝ d^ℓ / ℓ!, with ψ_ε the root of
-the closed-form transition risk :func:`asymptotics.kernels.krr_transition` (:func:`transition_psi`).
+the closed-form transition risk :func:`asymptotics.kernels.theory.krr_transition` (:func:`transition_psi`).
 The exponent of a kernel method is therefore ℓ (3 for a cubic, sparse or not: the kernel is rotation
 invariant and sees only the degree profile).  At finite d two O(1/d) effects compete: the local slope
 of log B(d, ℓ) is ℓ + O(ℓ²/d) (above ℓ), while n*/B(d, ℓ) decreases towards ψ_ε (the lower degrees
@@ -34,10 +34,10 @@ from typing import Sequence
 import numpy as np
 from scipy import optimize
 
-from .errors import InvalidParameterError
-from .gegenbauer import harmonic_dimension
-from .kernels import KernelRidge, dot_product_kernel, kernel_gegenbauer, krr_risk, krr_transition, parse_target
-from .settings import check_positive
+from ..errors import InvalidParameterError
+from ..gegenbauer import harmonic_dimension
+from .theory import KernelRidge, dot_product_kernel, kernel_gegenbauer, krr_risk, krr_transition, parse_target
+from ..settings import check_positive
 
 __all__ = ["SampleComplexity", "krr_sample_complexity", "krr_sample_complexity_curve", "transition_psi"]
 

@@ -4,9 +4,9 @@ Per seed:
 
 1. W0 ∈ R^{d×N} iid N(0, 1/d), a iid N(0, 1/N) frozen, β* uniform unit vector (N = round(ψ2 d)).
 2. Batch 1: X (n×d, n = round(ψ1 d)), y = σ*(Xβ*) + σ_ε ξ.
-3. Exact gradient step W1 = W0 − η√N ∇_W L (:func:`validation.networks.one_step_gradient`).
+3. Exact gradient step W1 = W0 − η√N ∇_W L (:func:`asymptotics.validation.one_step.network.one_step_gradient`).
 4. Independent batch 2 (X̃, ỹ) of n2 samples (n2 = n, or round(psi1_readout·d)), noisy labels.
-5. Ridge â = (ΦᵀΦ + (n2 λ/N) I)^{-1} Φᵀ ỹ, Φ = σ(X̃W1)/√N (:func:`validation.readout.fit_ridge`).
+5. Ridge â = (ΦᵀΦ + (n2 λ/N) I)^{-1} Φᵀ ỹ, Φ = σ(X̃W1)/√N (:func:`asymptotics.validation.readout.fit_ridge`).
 6. Risk E_x(f̂(x) − f*(x))² against the noise-free teacher on n_test fresh Gaussian points,
    evaluated in chunks; train error (1/n2)‖ỹ − Φâ‖²; the measured spike ‖W1 − W0‖_op and the
    alignment ⟨û, β*⟩² of its top left singular vector (docs/theory/one-step.md §2).
@@ -35,7 +35,6 @@ import math
 import sys
 import time
 from dataclasses import dataclass, field
-from numbers import Integral
 from typing import Sequence
 
 import numpy as np
@@ -45,7 +44,8 @@ from asymptotics.errors import InvalidParameterError
 from asymptotics.limits import array_bytes, check_memory, ridge_fit_bytes
 from asymptotics.settings import RATIO_RANGE, OneStep, check_positive, check_range
 
-from .data import (
+from ..summary import mean_sem, normalize_seeds
+from ..data import (
     check_n_test,
     check_all_finite,
     check_int,
@@ -54,9 +54,9 @@ from .data import (
     spawn_generators,
     teacher_labels,
 )
-from .networks import OneStepNetwork, auto_chunk_rows, one_step_sizes, sample_one_step
+from .network import OneStepNetwork, auto_chunk_rows, one_step_sizes, sample_one_step
 from .exact_risk import exact_risk
-from .readout import fit_ridge
+from ..readout import fit_ridge
 
 __all__ = [
     "FEATURES",
@@ -84,7 +84,6 @@ TEST_RISKS = ("monte-carlo", "exact")
 _STREAMS = ("network", "readout", "test", "ge-readout", "ge-test")
 
 #: Largest number of seeds one call may run (a guard against a runaway loop from a typo).
-MAX_SEEDS = 100_000
 
 
 @dataclass(frozen=True)
@@ -150,7 +149,7 @@ def estimate_risk(
     concatenate, the result does not depend on the chunk size (up to summation rounding).
 
     ``coef`` may also be an (N, K) matrix of K readouts (e.g. one per sample size, as in
-    :mod:`validation.giant_step`): all are evaluated on the same test points and an array of K risks
+    :mod:`asymptotics.validation.giant_step.simulation`): all are evaluated on the same test points and an array of K risks
     is returned.
     """
     n_test = check_n_test(n_test)
@@ -213,13 +212,6 @@ class SeedRecord:
         }
 
 
-def mean_sem(values: Sequence[float]) -> tuple[float, float]:
-    """Mean and standard error std(ddof=1)/√K; the SEM is 0.0 for K = 1 (no spread measurable)."""
-    v = np.asarray(values, dtype=float)
-    if v.size == 1:
-        return float(v[0]), 0.0
-    return float(v.mean()), float(v.std(ddof=1) / math.sqrt(v.size))
-
 
 @dataclass(frozen=True)
 class OneStepSimulation:
@@ -261,29 +253,6 @@ class OneStepSimulation:
             "test_risk": self.test_risk,
         }
 
-
-def normalize_seeds(seeds: Sequence[int] | int) -> tuple[int, ...]:
-    """An int K means seeds 0..K−1; a sequence must hold distinct non-negative ints."""
-    if isinstance(seeds, Integral) and not isinstance(seeds, bool):
-        k = check_int("seeds", seeds, 1, "number of seeds")
-        if k > MAX_SEEDS:
-            raise InvalidParameterError(f"seeds must be <= {MAX_SEEDS} (number of seeds), got {k}")
-        return tuple(range(k))
-    if isinstance(seeds, (str, bytes, dict)):
-        raise InvalidParameterError(f"seeds must be an int K (seeds 0..K-1) or a sequence of ints, got {seeds!r}")
-    try:
-        out = tuple(check_int("seed", s, 0, "a random seed") for s in seeds)
-    except TypeError:
-        raise InvalidParameterError(
-            f"seeds must be an int K (seeds 0..K-1) or a sequence of ints, got {seeds!r}"
-        ) from None
-    if not out:
-        raise InvalidParameterError("seeds must not be empty")
-    if len(out) > MAX_SEEDS or max(out) >= 2**128:
-        raise InvalidParameterError(f"at most {MAX_SEEDS} seeds, each < 2**128, are allowed")
-    if len(set(out)) != len(out):
-        raise InvalidParameterError(f"seeds must be distinct, got {out}")
-    return out
 
 
 def _readout_size(setting: OneStep, d: int, psi1_readout: float | None) -> int:
@@ -336,7 +305,7 @@ def simulate_seed(
     """One seed of the protocol (docs/theory/one-step.md §7 steps 1–6); see the module docstring for the streams.
 
     ``test_risk="exact"`` replaces the ``n_test`` test points by the exact Gaussian integral of
-    :func:`validation.exact_risk.exact_risk` (network features only).
+    :func:`asymptotics.validation.one_step.exact_risk.exact_risk` (network features only).
 
     ``network`` may pass an already sampled :func:`sample_one_step` result for this seed (it must
     come from the seed's ``"network"`` stream for the record to be reproducible).
@@ -418,7 +387,7 @@ def simulate_one_step(
         Print one line per seed to stderr.
     test_risk : {"monte-carlo", "exact"}
         Test risk from ``n_test`` fresh points, or the exact Gaussian integral
-        (:func:`validation.exact_risk.exact_risk`; network features only, no test-point noise).
+        (:func:`asymptotics.validation.one_step.exact_risk.exact_risk`; network features only, no test-point noise).
 
     Returns
     -------

@@ -1,12 +1,12 @@
 """Where is the sRF accurate for the giant-step network?  (network − theory)/theory over (α0, η̃).
 
-Theory: :func:`asymptotics.srf.srf_risk` (large-d, corrected (r, c, γ)); network: the exact giant step
-(:func:`validation.giant_step.simulate_giant_step`, ``model="network"``), one network per seed serving every
+Theory: :func:`asymptotics.spiked_rf.theory.srf_risk` (large-d, corrected (r, c, γ)); network: the exact giant step
+(:func:`asymptotics.validation.giant_step.simulation.simulate_giant_step`, ``model="network"``), one network per seed serving every
 readout ratio α.  The map marks a cell "ok" when |gap| ≤ 2 % or the gap is within 2 SEM of zero.
 
 Run (recorded in ``results/giant_step/hetero/``)::
 
-    OPENBLAS_NUM_THREADS=1 nice -n 5 python3 -m validation.validity_map --d 512,1024 --seeds 4 \\
+    OPENBLAS_NUM_THREADS=1 nice -n 5 python3 -m asymptotics.validation.giant_step.validity_map --d 512,1024 --seeds 4 \\
         --out results/giant_step/hetero
 """
 
@@ -19,10 +19,10 @@ import time
 from pathlib import Path
 
 from asymptotics.settings import GiantStep
-from asymptotics.srf import srf_risk
+from asymptotics.spiked_rf.theory import srf_risk
 
-from .giant_step import simulate_giant_step
-from .store import Checkpoint
+from .simulation import simulate_giant_step
+from ..store import Checkpoint
 
 __all__ = ["validity_map", "main", "ALPHA0S", "ETA_TILDES", "ALPHAS"]
 
@@ -79,7 +79,7 @@ def _md(rows) -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python3 -m validation.validity_map")
+    ap = argparse.ArgumentParser(prog="python3 -m asymptotics.validation.giant_step.validity_map")
     ap.add_argument("--d", default="512,1024")
     ap.add_argument("--seeds", type=int, default=4)
     ap.add_argument("--students", default="tanh,relu")
@@ -101,7 +101,7 @@ def main(argv=None) -> int:
     print(md)
     if args.out:
         out = Path(args.out)
-        cmd = "OPENBLAS_NUM_THREADS=1 nice -n 5 python3 -m validation.validity_map " + " ".join(argv or sys.argv[1:])
+        cmd = "OPENBLAS_NUM_THREADS=1 nice -n 5 python3 -m asymptotics.validation.giant_step.validity_map " + " ".join(argv or sys.argv[1:])
         (out / f"validity_map{args.tag}.json").write_text(json.dumps({"config": {
             "command": cmd, "alpha0": list(a0s), "eta_tilde": list(ets), "alpha": list(ALPHAS),
             "lam": 0.01, "teacher": "tanh", "width_ratio": 1.0, "seeds": args.seeds,

@@ -10,7 +10,7 @@ the network" are checked one at a time:
        y = σ*(⟨θ, x⟩/√d) + σ_ε ξ = σ*(⟨β, x⟩) + σ_ε ξ.
     2. Batch 0 of n0 = round(α0 d) samples (noisy labels).
     3. One exact step W1 = W0 − η∇_W L, L = (1/2n0) Σ (f(x) − y)², f(x) = aᵀσ(Wx)/√p, η = η̃ p
-       (:func:`giant_step_update`, which reuses :func:`validation.networks.one_step_gradient` on Wᵀ).
+       (:func:`giant_step_update`, which reuses :func:`asymptotics.validation.one_step.network.one_step_gradient` on Wᵀ).
        Per neuron: w_i ← w_i + η̃ (1/n0) Σ_μ (y_μ − f0(x_μ)) σ'(⟨w_i, x_μ⟩) x_μ.
 ``model="srf"`` (docs/theory/spiked-rf.md §1.4, §2)
     First layer F = √c W0 + (r/√d) 1_p vᵀ with W0 as above, v = √d·(uniform unit vector) drawn
@@ -19,13 +19,13 @@ the network" are checked one at a time:
 
 Then, for both (step 4–5): a fresh readout batch of n = round(α d) samples with noisy labels, features
 φ(x) = σ(Wx) (W = W1 or F), ridge ŵ = argmin Σ_μ (y_μ − wᵀφ(x_μ)/√p)² + λ‖w‖² (no 1/n; solved by
-:func:`validation.readout.fit_ridge` at its λ_f = λp/n, which makes its ρ = nλ_f/p equal to λ); train
+:func:`asymptotics.validation.readout.fit_ridge` at its λ_f = λp/n, which makes its ρ = nλ_f/p equal to λ); train
 error (1/n) Σ_μ (y_μ − ŵᵀφ(x_μ)/√p)² on the noisy labels that were fitted (the convention of
-:func:`asymptotics.srf.srf_risk`, docs/theory/spiked-rf.md §1.5, §3.6); test error E_x(ŵᵀφ(x)/√p − σ*(⟨β, x⟩))² against
+:func:`asymptotics.spiked_rf.theory.srf_risk`, docs/theory/spiked-rf.md §1.5, §3.6); test error E_x(ŵᵀφ(x)/√p − σ*(⟨β, x⟩))² against
 the noise-free teacher on ``n_test`` fresh points, evaluated in chunks
-(:func:`validation.simulate.estimate_risk`).
+(:func:`asymptotics.validation.one_step.simulation.estimate_risk`).
 
-Label-noise convention (as :mod:`asymptotics.srf`): σ_ε is the std of the noise on *every* label, the
+Label-noise convention (as :mod:`asymptotics.spiked_rf.theory`): σ_ε is the std of the noise on *every* label, the
 first-step batch and the readout batch; the test target is noise-free.
 
 Sharing across α.  The first step does not depend on α, so one seed trains one network and fits the
@@ -35,7 +35,7 @@ largest α is — the record of (seed, α) does not depend on which other α wer
 points are shared by all α of a seed.
 
 Random streams: seed s → ``SeedSequence(s).spawn(4)`` → (network, readout inputs, readout noise, test
-inputs) (:func:`validation.data.spawn_generators`).  Draw order in the network stream: W0, β, X0, ξ0
+inputs) (:func:`asymptotics.validation.data.spawn_generators`).  Draw order in the network stream: W0, β, X0, ξ0
 (``model="network"``); W0, v, ζ (``model="srf"``).  No global random state.
 
 >>> from asymptotics.settings import GiantStep
@@ -58,10 +58,10 @@ import numpy as np
 from asymptotics.activations import Activation
 from asymptotics.errors import InvalidParameterError
 from asymptotics.limits import array_bytes, check_memory, ridge_fit_bytes
-from asymptotics.settings import RATIO_RANGE, GiantStep, check_positive, check_range
-from asymptotics.srf import SRFParameters, _as_srf, srf_parameters
+from asymptotics.settings import RATIO_RANGE, GiantStep, check_range
+from asymptotics.spiked_rf.theory import SRFParameters, _as_srf, srf_parameters
 
-from .data import (
+from ..data import (
     check_n_test,
     Batch,
     as_generator,
@@ -73,10 +73,11 @@ from .data import (
     spawn_generators,
     teacher_labels,
 )
-from .networks import auto_chunk_rows, one_step_gradient, spike_statistics
-from .readout import fit_ridge
-from .simulate import estimate_risk, features_matrix, mean_sem, normalize_seeds
-from .store import Checkpoint
+from ..one_step.network import auto_chunk_rows, one_step_gradient, spike_statistics
+from ..readout import fit_ridge
+from ..one_step.simulation import estimate_risk, features_matrix
+from ..summary import mean_sem, normalize_seeds
+from ..store import Checkpoint
 
 __all__ = [
     "MODELS",
@@ -156,7 +157,7 @@ def giant_step_update(
 ) -> np.ndarray:
     """W1 = W0 − η∇_W L(W0) with η = η̃ p, f(x) = aᵀσ(Wx)/√p, L = (1/2n0) Σ (f − y)² (docs/theory/spiked-rf.md §1.3).
 
-    The gradient is :func:`validation.networks.one_step_gradient` of the transposed network
+    The gradient is :func:`asymptotics.validation.one_step.network.one_step_gradient` of the transposed network
     f = aᵀσ((Wᵀ)ᵀx)/√p, transposed back.  With a = 1/√p this is
     w_i ← w_i + η̃ (1/n0) Σ_μ (y_μ − f0(x_μ)) σ'(⟨w_i, x_μ⟩) x_μ.
     """
@@ -309,7 +310,7 @@ def model_for_seed(setting: GiantStep, d: int, seed: int, model: str = "network"
     """The network (:func:`sample_giant_step`) or sRF (:func:`sample_srf`) that ``seed`` uses.
 
     For ``model="srf"`` the parameters are ``srf`` (SRFParameters, dict or (r, c, γ)) or, by default,
-    :func:`asymptotics.srf.srf_parameters` of the setting.
+    :func:`asymptotics.spiked_rf.theory.srf_parameters` of the setting.
     """
     if not (isinstance(model, str) and model in MODELS):
         raise InvalidParameterError(f"model must be one of {MODELS}, got {model!r}")
@@ -501,11 +502,11 @@ def simulate_giant_step(
         Readout ratios; one network per seed serves them all.  Default ``(setting.alpha,)``.
     model : {"network", "srf"}
     srf : SRFParameters, dict or (r, c, γ), optional
-        sRF parameters for ``model="srf"`` (default :func:`asymptotics.srf.srf_parameters`).
+        sRF parameters for ``model="srf"`` (default :func:`asymptotics.spiked_rf.theory.srf_parameters`).
     n_test : int
         Fresh test points per seed (shared by all α).
     checkpoint : Checkpoint or str, optional
-        A :class:`validation.store.Checkpoint` (or a path for one) storing each finished seed.
+        A :class:`asymptotics.validation.store.Checkpoint` (or a path for one) storing each finished seed.
     progress : bool
         One line per seed on stderr.
 

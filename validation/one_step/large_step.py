@@ -2,18 +2,18 @@
 
 For each width ratio ψ2 and step η = η̃√N the table/figure shows
 
-* the heterogeneous-sRF theory (:func:`asymptotics.srf_hetero.large_step_risk`), large-p limit and at the
+* the heterogeneous-sRF theory (:func:`asymptotics.spiked_rf.heterogeneous.large_step_risk`), large-p limit and at the
   simulated width N (finite-width mean channel, ``width=N``);
-* the Gaussian-equivalent one-step formula of Ba et al. (:func:`asymptotics.onestep.one_step_risk`) at
+* the Gaussian-equivalent one-step formula of Ba et al. (:func:`asymptotics.one_step.theory.one_step_risk`) at
   η = η̃√N — exact for η = Θ(1), i.e. η̃ → 0 at fixed N;
-* the kernel lower bound ‖P_{>1}f*‖² and τ* (:func:`asymptotics.onestep.large_step_limit`);
-* the Monte Carlo of the real network (:func:`validation.simulate.simulate_one_step`, Gaussian a, W0 iid
+* the kernel lower bound ‖P_{>1}f*‖² and τ* (:func:`asymptotics.one_step.theory.large_step_limit`);
+* the Monte Carlo of the real network (:func:`asymptotics.validation.one_step.simulation.simulate_one_step`, Gaussian a, W0 iid
   N(0, 1/d), exact gradient, fresh ridge batch, test risk on 20 000 fresh points — the exact Gaussian
   test risk (Mehler series) does not converge once a large step makes neurons strongly correlated).
 
 Run (recorded in ``results/one_step/large_step/``)::
 
-    OPENBLAS_NUM_THREADS=1 nice -n 5 python3 -m validation.large_step --d 512,1024 --seeds 3 \\
+    OPENBLAS_NUM_THREADS=1 nice -n 5 python3 -m asymptotics.validation.one_step.large_step --d 512,1024 --seeds 3 \\
         --out results/one_step/large_step
 """
 
@@ -30,12 +30,13 @@ from pathlib import Path
 import numpy as np
 
 from asymptotics.errors import InvalidParameterError
-from asymptotics.onestep import kernel_lower_bound, large_step_limit, one_step_risk
+from asymptotics.one_step.theory import kernel_lower_bound, large_step_limit, one_step_risk
 from asymptotics.settings import OneStep
-from asymptotics.srf_hetero import large_step_risk
+from asymptotics.spiked_rf.heterogeneous import large_step_risk
 
-from .simulate import mean_sem, simulate_one_step
-from .store import Checkpoint
+from ..summary import mean_sem
+from .simulation import simulate_one_step
+from ..store import Checkpoint
 
 __all__ = ["DEFAULT_SETTING", "DEFAULT_ETA_TILDES", "DEFAULT_PSI2", "large_step_table", "large_step_figure", "main"]
 
@@ -149,7 +150,7 @@ def large_step_figure(setting: OneStep, psi2s, path, rows=None, grid=None):
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python3 -m validation.large_step")
+    ap = argparse.ArgumentParser(prog="python3 -m asymptotics.validation.one_step.large_step")
     ap.add_argument("--d", default="512,1024")
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--psi2", default=",".join(f"{x:g}" for x in DEFAULT_PSI2))
@@ -175,7 +176,7 @@ def main(argv=None) -> int:
     print(md)
     if args.out:
         out = Path(args.out)
-        cmd = "OPENBLAS_NUM_THREADS=1 nice -n 5 python3 -m validation.large_step " + " ".join(argv or sys.argv[1:])
+        cmd = "OPENBLAS_NUM_THREADS=1 nice -n 5 python3 -m asymptotics.validation.one_step.large_step " + " ".join(argv or sys.argv[1:])
         curves = large_step_figure(DEFAULT_SETTING, psi2s, out / "large_step_curve", rows)
         cfg = {"command": cmd, "setting": DEFAULT_SETTING.to_dict(), "psi2": psi2s, "eta_tilde": ets, "ds": ds,
                "seeds": args.seeds, "n_test": 20000, "kernel_lower_bound": lb, "tau_star": lim.tau_star,

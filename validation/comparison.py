@@ -1,0 +1,198 @@
+"""Theory against simulation: tables over settings and dimensions, showing the finite-size gap shrink.
+
+For each setting, each d and each seed, three numbers are recorded:
+
+* the Monte Carlo risk and train error of the real network (:func:`asymptotics.validation.one_step.simulation.simulate_seed`);
+* the finite-d deterministic equivalent evaluated on that seed's trained W1
+  (:func:`asymptotics.one_step.theory.one_step_risk_on_weights`): the gap MC − DE(W1) isolates the
+  Gaussian-equivalence and ridge-fluctuation error, DE(W1) − asymptotic the finite-d spectrum;
+* the asymptotic risk and train error (:func:`asymptotics.one_step.theory.one_step_risk`).
+
+Sweeps checkpoint one record per (setting, d, seed) and resume (:class:`asymptotics.validation.store.Checkpoint`).
+
+Giant step (docs/theory/spiked-rf.md §7, issue 3 §4), :func:`compare_giant_step`: the asymptotic sRF
+theory (:func:`asymptotics.spiked_rf.theory.srf_risk`, large-d back-end) against the Monte Carlo of either
+
+* ``model="srf"``: the sRF itself at the theory's (r, c, γ) — tests that the equations solve the sRF;
+  the per-instance column is the finite-d back-end on the very W0 of each seed;
+* ``model="network"``: the real network after one giant step — tests the sRF approximation; the
+  per-instance column is the asymptotic theory at the (r, c, γ) measured on that seed's W1, which
+  separates the error of the (r, c, γ) formulas from that of the sRF model.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from asymptotics.errors import InvalidParameterError
+from asymptotics.settings import GiantStep, OneStep
+
+from .data import check_int
+
+def _label(s) -> str:
+    if isinstance(s, GiantStep):
+        return (
+            f"{s.student.name}/{s.teacher.name} alpha0={s.alpha0:g} eta_tilde={s.eta_tilde:g} "
+            f"p/d={s.width_ratio:g} lam={s.lam:g} noise={s.noise:g} alpha={s.alpha:g}"
+        )
+    return (
+        f"{s.student.name}/{s.teacher.name} psi1={s.psi1:g} psi2={s.psi2:g} "
+        f"lam={s.lam:g} noise={s.noise:g} eta={s.eta:g}"
+    )
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    """Theory and simulation for one setting at one d (means ± SEM over the seeds)."""
+
+    setting: OneStep
+    d: int
+    seeds: tuple[int, ...]
+    theory: float
+    theory_train: float
+    finite_d: float
+    finite_d_train: float
+    risk_mean: float
+    risk_sem: float
+    train_mean: float
+    train_sem: float
+    per_seed: tuple = field(default=(), repr=False)
+    #: seeds whose per-instance theory converged and enter ``finite_d`` (None: every seed)
+    finite_d_seeds: int | None = None
+
+    @property
+    def finite_d_dropped(self) -> int:
+        """Seeds left out of the per-instance average because their theory did not converge."""
+        return 0 if self.finite_d_seeds is None else len(self.seeds) - self.finite_d_seeds
+
+    @property
+    def rel_gap(self) -> float:
+        """(MC − asymptotic) / asymptotic."""
+        return (self.risk_mean - self.theory) / self.theory
+
+    def agrees(self, rel: float, k: float = 3.0) -> bool:
+        """|MC − asymptotic| ≤ k·SEM + rel·asymptotic (docs/conventions.md, "What validated means")."""
+        return abs(self.risk_mean - self.theory) <= k * self.risk_sem + rel * abs(self.theory)
+
+    @property
+    def z_score(self) -> float:
+        """(MC − asymptotic) / SEM (inf when the SEM is 0)."""
+        diff = self.risk_mean - self.theory
+        return diff / self.risk_sem if self.risk_sem > 0 else math.copysign(math.inf, diff)
+
+    def to_dict(self) -> dict:
+        return {
+            "setting": self.setting.to_dict(),
+            "label": _label(self.setting),
+            "d": self.d,
+            "seeds": list(self.seeds),
+            "theory": self.theory,
+            "theory_train": self.theory_train,
+            "finite_d": None if math.isnan(self.finite_d) else self.finite_d,
+            "finite_d_train": None if math.isnan(self.finite_d_train) else self.finite_d_train,
+            "risk_mean": self.risk_mean,
+            "risk_sem": self.risk_sem,
+            "train_mean": self.train_mean,
+            "train_sem": self.train_sem,
+            "rel_gap": self.rel_gap,
+            "z_score": self.z_score if math.isfinite(self.z_score) else None,
+            "finite_d_seeds": len(self.seeds) if self.finite_d_seeds is None else self.finite_d_seeds,
+            "finite_d_dropped": self.finite_d_dropped,
+            "per_seed": list(self.per_seed),
+        }
+
+
+_COLUMNS = (
+    "label", "d", "seeds", "theory", "finite_d", "risk_mean", "risk_sem", "rel_gap", "z_score",
+    "theory_train", "finite_d_train", "train_mean", "train_sem",
+)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A theory-vs-simulation table; ``config`` is everything needed to reproduce it."""
+
+    rows: tuple[ComparisonRow, ...]
+    config: dict
+    #: header of the per-instance theory column (``finite_d``)
+    instance_label: str = "DE on W1"
+    #: when set, the markdown gets a column "|gap| ≤ 3 SEM + allowance·theory"
+    allowance: float | None = None
+
+    def to_dict(self) -> dict:
+        out = {"config": self.config, "rows": [r.to_dict() for r in self.rows]}
+        if self.allowance is not None:
+            out["allowance"] = self.allowance
+            for dct, r in zip(out["rows"], self.rows):
+                dct["agrees"] = r.agrees(self.allowance)
+        return out
+
+    def to_csv(self) -> str:
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(_COLUMNS)
+        for r in self.rows:
+            dct = r.to_dict()
+            w.writerow([len(r.seeds) if c == "seeds" else dct[c] for c in _COLUMNS])
+        return buf.getvalue()
+
+    def to_markdown(self) -> str:
+        """Table with mean ± SEM, the relative gap to the asymptotic theory and the z-score."""
+        extra = self.allowance is not None
+        head = f"| setting | d | seeds | theory | {self.instance_label} | MC risk | gap | z | theory train | MC train |"
+        lines = [
+            head + (f" ≤3SE+{100 * self.allowance:g}% |" if extra else ""),
+            "|---|---|---|---|---|---|---|---|---|---|" + ("---|" if extra else ""),
+        ]
+        for r in self.rows:
+            lines.append(
+                f"| {_label(r.setting)} | {r.d} | {len(r.seeds)} | {r.theory:.4f} | "
+                f"{'—' if math.isnan(r.finite_d) else f'{r.finite_d:.4f}'} "
+                f"| {r.risk_mean:.4f} ± {r.risk_sem:.4f} | {100 * r.rel_gap:+.2f}% | {r.z_score:+.1f} "
+                f"| {r.theory_train:.4f} | {r.train_mean:.4f} ± {r.train_sem:.4f} |"
+                + ((" yes |" if r.agrees(self.allowance) else " no |") if extra else "")
+            )
+        return "\n".join(lines)
+
+    def gap_by_d(self) -> dict:
+        """{label: [(d, |relative gap|), ...]} to read the finite-size trend."""
+        out: dict = {}
+        for r in self.rows:
+            out.setdefault(_label(r.setting), []).append((r.d, abs(r.rel_gap)))
+        return out
+
+
+def _settings_tuple(settings, kind) -> tuple:
+    if isinstance(settings, kind):
+        settings = (settings,)
+    try:
+        out = tuple(settings)
+    except TypeError:
+        raise InvalidParameterError(f"settings must be an iterable of {kind.__name__}, got {settings!r}") from None
+    if not out:
+        raise InvalidParameterError("settings must not be empty")
+    for s in out:
+        if not isinstance(s, kind):
+            raise InvalidParameterError(f"settings must hold {kind.__name__} objects, got {type(s).__name__}")
+    return out
+
+
+def _ds_tuple(ds) -> tuple:
+    if isinstance(ds, (str, bytes)) or not hasattr(ds, "__iter__"):
+        raise InvalidParameterError(f"ds must be a sequence of input dimensions, got {ds!r}")
+    out = tuple(check_int("d", d, 2, "the input dimension") for d in ds)
+    if not out:
+        raise InvalidParameterError("ds must not be empty")
+    return out
+
+
+def _nanmean(values) -> float:
+    vals = [v for v in values if v is not None]
+    return float(np.mean(vals)) if vals else math.nan
+
+

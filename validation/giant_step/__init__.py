@@ -1,0 +1,1 @@
+"""Monte Carlo, comparison and figures of the giant step family."""

@@ -1,0 +1,1 @@
+"""Monte Carlo, comparison and figures of the one step family."""

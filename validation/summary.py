@@ -1,0 +1,49 @@
+"""Seeds and Monte Carlo summaries shared by every family: seed lists, mean and standard error."""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral
+from typing import Sequence
+
+import numpy as np
+
+from asymptotics.errors import InvalidParameterError
+from asymptotics.settings import check_int
+
+__all__ = ["MAX_SEEDS", "mean_sem", "normalize_seeds"]
+
+#: The largest number of seeds one call accepts.
+MAX_SEEDS = 100_000
+
+
+def mean_sem(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and standard error std(ddof=1)/√K; the SEM is 0.0 for K = 1 (no spread measurable)."""
+    v = np.asarray(values, dtype=float)
+    if v.size == 1:
+        return float(v[0]), 0.0
+    return float(v.mean()), float(v.std(ddof=1) / math.sqrt(v.size))
+
+
+def normalize_seeds(seeds: Sequence[int] | int) -> tuple[int, ...]:
+    """An int K means seeds 0..K−1; a sequence must hold distinct non-negative ints."""
+    if isinstance(seeds, Integral) and not isinstance(seeds, bool):
+        k = check_int("seeds", seeds, 1, "number of seeds")
+        if k > MAX_SEEDS:
+            raise InvalidParameterError(f"seeds must be <= {MAX_SEEDS} (number of seeds), got {k}")
+        return tuple(range(k))
+    if isinstance(seeds, (str, bytes, dict)):
+        raise InvalidParameterError(f"seeds must be an int K (seeds 0..K-1) or a sequence of ints, got {seeds!r}")
+    try:
+        out = tuple(check_int("seed", s, 0, "a random seed") for s in seeds)
+    except TypeError:
+        raise InvalidParameterError(
+            f"seeds must be an int K (seeds 0..K-1) or a sequence of ints, got {seeds!r}"
+        ) from None
+    if not out:
+        raise InvalidParameterError("seeds must not be empty")
+    if len(out) > MAX_SEEDS or max(out) >= 2**128:
+        raise InvalidParameterError(f"at most {MAX_SEEDS} seeds, each < 2**128, are allowed")
+    if len(set(out)) != len(out):
+        raise InvalidParameterError(f"seeds must be distinct, got {out}")
+    return out
