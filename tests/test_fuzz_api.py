@@ -155,6 +155,7 @@ def _entry_points() -> dict:
     from asymptotics.validation.giant_step import comparison as compare_giant
     from asymptotics.validation.one_step import exact_risk
     from asymptotics.validation.giant_step import simulation as giant_step
+    from asymptotics.validation.giant_step import srf_sampler
     from asymptotics.validation.kernels import simulation as kernel_sim
     from asymptotics.validation import readout
     from asymptotics.validation.one_step import simulation as simulate
@@ -329,7 +330,7 @@ def _entry_points() -> dict:
     E["sample_srf"] = (
         st.fixed_dictionaries({"srf": st.tuples(num(-2, 2), num(0.1, 3), num(-1, 1)), "p": integer(1, 20),
                                "d": integer(2, 20), "rng": integer(0, 3)}),
-        lambda kw: giant_step.sample_srf(**kw))
+        lambda kw: srf_sampler.sample_srf(**kw))
     E["harmonic_target"] = (
         st.fixed_dictionaries({"profile": _weighted(st.sampled_from(["1:1", "2:1", "1:0.5,2:1,3:0.2"]),
                                                     st.sampled_from(WEIRD + ["1:nan", "x"])),

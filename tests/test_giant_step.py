@@ -18,18 +18,10 @@ from asymptotics.spiked_rf.theory import SRFParameters, srf_curve, srf_parameter
 from asymptotics.validation.giant_step.comparison import GIANT_STEP_CHECKS, compare_giant_step
 from asymptotics.validation.data import spawn_generators
 from asymptotics.validation.giant_step.figures import giant_step_figure_data, write_giant_step_figure
-from asymptotics.validation.giant_step.simulation import (
-    giant_step_sizes,
-    giant_step_update,
-    measure_srf,
-    model_for_seed,
-    readout_curve,
-    sample_giant_step,
-    sample_srf,
-    sample_unit_rows,
-    simulate_giant_step,
-    simulate_giant_step_seed,
-)
+from asymptotics.validation.giant_step.network import giant_step_sizes, giant_step_update, sample_giant_step, sample_unit_rows
+from asymptotics.validation.giant_step.measurement import measure_srf
+from asymptotics.validation.giant_step.simulation import model_for_seed, readout_curve, simulate_giant_step, simulate_giant_step_seed
+from asymptotics.validation.giant_step.srf_sampler import sample_srf
 from asymptotics.validation.one_step.simulation import estimate_risk
 
 B = GiantStep("tanh", "tanh", alpha0=0.5, eta_tilde=1.0, alpha=1.0, lam=0.01)
@@ -246,7 +238,7 @@ def test_giant_step_figure_files(tmp_path):
 
 
 def test_ablations_are_paired_and_well_formed():
-    from asymptotics.validation.giant_step.simulation import ABLATIONS, ablate_network, ablated_first_layers
+    from asymptotics.validation.giant_step.ablation import ABLATIONS, ablate_network, ablated_first_layers
 
     s = GIANT_STEP_CHECKS["A"]
     net = sample_giant_step(s, 64, np.random.default_rng(2))

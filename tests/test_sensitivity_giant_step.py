@@ -17,12 +17,9 @@ import pytest
 from asymptotics.settings import GiantStep
 from asymptotics.spiked_rf.theory import SRFParameters, srf_parameters
 from asymptotics.validation.data import spawn_generators
-from asymptotics.validation.giant_step.simulation import (
-    measure_srf,
-    model_for_seed,
-    sample_srf,
-    simulate_giant_step_seed,
-)
+from asymptotics.validation.giant_step.measurement import measure_srf
+from asymptotics.validation.giant_step.simulation import model_for_seed, simulate_giant_step_seed
+from asymptotics.validation.giant_step.srf_sampler import sample_srf
 
 from _reference import ACTS, gauss
 

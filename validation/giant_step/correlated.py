@@ -1,7 +1,7 @@
 """The correlated spike of the giant-step network (issue 10 §1, Check D): measure, model, compare.
 
 Measurement (:func:`measure_bulk_spike`): with v̂ the top right singular vector of W1 − W0 (as
-:func:`asymptotics.validation.giant_step.simulation.measure_srf`), regress each neuron's trained spike coordinate on its own initial
+:func:`asymptotics.validation.giant_step.measurement.measure_srf`), regress each neuron's trained spike coordinate on its own initial
 one, ⟨w1_i, v̂⟩ = r + s·√d⟨w0_i, v̂⟩ + e_i.  The sRF assumes s√d = √c (the bulk √c W0 is isotropic, the spike
 is the same r for all neurons).  The fitted slope gives the bulk scale *along the spike*, √c_v = s√d; the
 residual spread std(e_i) is the part of the spike variation that is not explained by the neuron's own weight.
@@ -38,7 +38,8 @@ from asymptotics.settings import GiantStep
 from asymptotics.spiked_rf.theory import srf_parameters, srf_risk
 from asymptotics.spiked_rf.heterogeneous import SpikeLaw, hetero_srf_risk
 
-from .simulation import _STREAMS, measure_srf, model_for_seed, readout_curve
+from .simulation import _STREAMS, model_for_seed, readout_curve
+from .measurement import measure_srf
 from ..data import spawn_generators
 from ..one_step.network import spike_statistics
 from ..summary import mean_sem
@@ -78,7 +79,7 @@ ABLATION_LAYERS = ("network", "isotropic along spike", "uniform spike", "sRF on 
 
 def ablation_layers(net) -> dict:
     """{name: p×d first layer} for :data:`ABLATION_LAYERS`."""
-    from .simulation import ablated_first_layers
+    from .ablation import ablated_first_layers
     base = ablated_first_layers(net)
     m = measure_srf(net.W0, net.W1, net.beta)
     u = spike_statistics(net.W0.T, net.W1.T, net.beta).direction

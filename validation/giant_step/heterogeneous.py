@@ -1,7 +1,7 @@
 """Monte Carlo of the heterogeneous-spike sRF, and its comparison with :mod:`asymptotics.spiked_rf.heterogeneous`.
 
 The model simulated exactly (no network, no approximation): W0 ∈ R^{p×d} with unit rows, v uniform with
-‖v‖² = d, ζ ⊥ v with ‖ζ‖² = d, θ = γv + ρζ (the draw order of :func:`asymptotics.validation.giant_step.simulation.sample_srf`),
+‖v‖² = d, ζ ⊥ v with ‖ζ‖² = d, θ = γv + ρζ (the draw order of :func:`asymptotics.validation.giant_step.srf_sampler.sample_srf`),
 then (r_i, c_i) iid from the :class:`~asymptotics.spiked_rf.heterogeneous.SpikeLaw` (``law.sample``, same stream), and
 the first layer F = diag(√c_i) W0 + (1/√d) r vᵀ.  The readout (fresh batch of n = αd samples, ridge with
 the un-normalized λ, test error against the noise-free teacher) is :func:`asymptotics.validation.giant_step.simulation.readout_curve`,
@@ -39,7 +39,9 @@ from asymptotics.settings import GiantStep
 from asymptotics.spiked_rf.heterogeneous import SpikeLaw, hetero_srf_risk
 
 from ..data import as_generator, check_int, spawn_generators
-from .simulation import _STREAMS, giant_step_sizes, readout_curve, readout_size, sample_spike_geometry
+from .simulation import _STREAMS, readout_curve, readout_size
+from .network import giant_step_sizes
+from .srf_sampler import sample_spike_geometry
 from ..summary import mean_sem, normalize_seeds
 from ..store import Checkpoint
 

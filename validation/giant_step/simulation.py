@@ -47,7 +47,6 @@ inputs) (:func:`asymptotics.validation.data.spawn_generators`).  Draw order in t
 
 from __future__ import annotations
 
-import math
 import sys
 import time
 from dataclasses import dataclass, field
@@ -55,7 +54,6 @@ from typing import Sequence
 
 import numpy as np
 
-from asymptotics.activations import Activation
 from asymptotics.errors import InvalidParameterError
 from asymptotics.limits import array_bytes, check_memory, ridge_fit_bytes
 from asymptotics.settings import RATIO_RANGE, GiantStep, check_range
@@ -63,64 +61,28 @@ from asymptotics.spiked_rf.theory import SRFParameters, _as_srf, srf_parameters
 
 from ..data import (
     check_n_test,
-    Batch,
-    as_generator,
     check_all_finite,
     check_int,
     gaussian_inputs,
-    sample_batch,
-    sample_unit_vector,
     spawn_generators,
     teacher_labels,
 )
-from ..one_step.network import auto_chunk_rows, one_step_gradient, spike_statistics
+from ..one_step.network import auto_chunk_rows
 from ..readout import fit_ridge
 from ..one_step.simulation import estimate_risk, features_matrix
 from ..summary import mean_sem, normalize_seeds
 from ..store import Checkpoint
+from .network import giant_step_sizes, GiantStepNetwork, sample_giant_step
+from .srf_sampler import sample_srf
+from .measurement import MeasuredSRF, measure_srf
 
-__all__ = [
-    "MODELS",
-    "giant_step_memory",
-    "GiantStepNetwork",
-    "SpikedFeatures",
-    "sample_spike_geometry",
-    "MeasuredSRF",
-    "GiantStepRecord",
-    "GiantStepSimulation",
-    "giant_step_sizes",
-    "readout_size",
-    "sample_unit_rows",
-    "giant_step_update",
-    "sample_giant_step",
-    "sample_srf",
-    "measure_srf",
-    "model_for_seed",
-    "readout_curve",
-    "simulate_giant_step_seed",
-    "simulate_giant_step",
-    "ABLATIONS",
-    "ablated_first_layers",
-    "ablate_network",
-]
+__all__ = ["MODELS", "readout_size", "model_for_seed", "readout_curve", "giant_step_memory", "GiantStepRecord", "simulate_giant_step_seed", "GiantStepSimulation", "simulate_giant_step"]
 
 #: The two simulated models: the real network after one giant step, and the sRF of docs/theory/spiked-rf.md §1.4.
 MODELS = ("network", "srf")
 
 # Order matters: a stream is the i-th child of SeedSequence(seed) (see data.spawn_generators).
 _STREAMS = ("network", "readout", "readout-noise", "test")
-
-
-def giant_step_sizes(setting: GiantStep, d: int) -> tuple[int, int]:
-    """(p, n0) = (round(p/d · d), round(α0 d)) (README "ratios"); n0 = 0 means no step (α0 = 0)."""
-    d = check_int("d", d, 2, "the input dimension")
-    p = int(round(setting.width_ratio * d))
-    if p < 1:
-        raise InvalidParameterError(f"width p = round(width_ratio*d) = {p} < 1 (width_ratio={setting.width_ratio}, d={d})")
-    n0 = int(round(setting.alpha0 * d))
-    if setting.alpha0 > 0 and n0 < 1:
-        raise InvalidParameterError(f"batch n0 = round(alpha0*d) = 0 (alpha0={setting.alpha0}, d={d})")
-    return p, n0
 
 
 def _check_alphas(setting: GiantStep, alphas, d: int) -> tuple:
@@ -142,167 +104,6 @@ def readout_size(alpha: float, d: int) -> int:
     if n < 1:
         raise InvalidParameterError(f"readout batch n = round(alpha*d) = 0 (alpha={alpha}, d={d})")
     return n
-
-
-def sample_unit_rows(p: int, d: int, rng: np.random.Generator) -> np.ndarray:
-    """W0 ∈ R^{p×d} with iid rows uniform on the unit sphere S^{d−1} (normalized Gaussian rows), docs/theory/spiked-rf.md §1.2."""
-    W = rng.standard_normal((p, d))
-    W /= np.linalg.norm(W, axis=1, keepdims=True)
-    return W
-
-
-def giant_step_update(
-    W0: np.ndarray, a: np.ndarray, X: np.ndarray, y: np.ndarray, student: Activation, eta_tilde: float,
-    chunk_size: int | None = None,
-) -> np.ndarray:
-    """W1 = W0 − η∇_W L(W0) with η = η̃ p, f(x) = aᵀσ(Wx)/√p, L = (1/2n0) Σ (f − y)² (docs/theory/spiked-rf.md §1.3).
-
-    The gradient is :func:`asymptotics.validation.one_step.network.one_step_gradient` of the transposed network
-    f = aᵀσ((Wᵀ)ᵀx)/√p, transposed back.  With a = 1/√p this is
-    w_i ← w_i + η̃ (1/n0) Σ_μ (y_μ − f0(x_μ)) σ'(⟨w_i, x_μ⟩) x_μ.
-    """
-    p = W0.shape[0]
-    grad = one_step_gradient(W0.T, a, X, y, student, chunk_size).T
-    W1 = W0 - (eta_tilde * p) * grad
-    check_all_finite("W1 after the giant step", W1, f"the learning rate eta_tilde={eta_tilde} may be too large")
-    return W1
-
-
-@dataclass(frozen=True)
-class GiantStepNetwork:
-    """A sampled network after one giant step (docs/theory/spiked-rf.md §1.2–1.3).
-
-    ``W0``, ``W1`` are p×d (rows are neurons); ``a`` = 1/√p; ``beta`` = θ/√d (unit vector);
-    ``batch`` the first-step batch (None when α0 = 0 or η̃ = 0: no step).  ``W`` is the first layer
-    the readout uses (W1).
-    """
-
-    W0: np.ndarray = field(repr=False)
-    a: np.ndarray = field(repr=False)
-    beta: np.ndarray = field(repr=False)
-    W1: np.ndarray = field(repr=False)
-    batch: Batch | None = field(repr=False)
-    setting: GiantStep
-
-    @property
-    def W(self) -> np.ndarray:
-        return self.W1
-
-    @property
-    def p(self) -> int:
-        return int(self.W0.shape[0])
-
-    @property
-    def d(self) -> int:
-        return int(self.W0.shape[1])
-
-    @property
-    def n0(self) -> int:
-        return 0 if self.batch is None else self.batch.n
-
-
-def sample_giant_step(setting: GiantStep, d: int, rng, chunk_size: int | None = None) -> GiantStepNetwork:
-    """Sample W0, β, batch 0 and take the exact giant step (docs/theory/spiked-rf.md §1.2–1.3; draw order W0, β, X0, ξ0)."""
-    if not isinstance(setting, GiantStep):
-        raise InvalidParameterError(f"setting must be a GiantStep, got {type(setting).__name__}")
-    p, n0 = giant_step_sizes(setting, d)
-    rows = min(auto_chunk_rows(p, chunk_size), max(n0, 1))
-    check_memory(f"sample_giant_step at d={d} (p={p}, n0={n0})", array_bytes((p, d), (p, d), (p, d), (n0, d), (rows, 3 * p)))
-    rng = as_generator(rng)
-    W0 = sample_unit_rows(p, d, rng)
-    a = np.full(p, 1.0 / math.sqrt(p))
-    beta = sample_unit_vector(d, rng)
-    if n0 == 0 or setting.eta_tilde == 0:
-        return GiantStepNetwork(W0=W0, a=a, beta=beta, W1=W0, batch=None, setting=setting)
-    batch = sample_batch(n0, beta, setting.teacher, setting.noise, rng)
-    check_all_finite("batch-0 labels", batch.y, "the teacher overflowed")
-    W1 = giant_step_update(W0, a, batch.X, batch.y, setting.student, setting.eta_tilde, chunk_size)
-    return GiantStepNetwork(W0=W0, a=a, beta=beta, W1=W1, batch=batch, setting=setting)
-
-
-@dataclass(frozen=True)
-class SpikedFeatures:
-    """A sampled sRF first layer F = √c W0 + (r/√d) 1 vᵀ and its teacher (docs/theory/spiked-rf.md §1.4).
-
-    ``v`` has ‖v‖² = d; ``beta`` = θ/√d with θ = γv + ρζ, ζ ⊥ v, ‖ζ‖² = d.
-    """
-
-    W0: np.ndarray = field(repr=False)
-    v: np.ndarray = field(repr=False)
-    beta: np.ndarray = field(repr=False)
-    F: np.ndarray = field(repr=False)
-    srf: SRFParameters
-
-    @property
-    def W(self) -> np.ndarray:
-        return self.F
-
-    @property
-    def p(self) -> int:
-        return int(self.W0.shape[0])
-
-    @property
-    def d(self) -> int:
-        return int(self.W0.shape[1])
-
-
-def sample_spike_geometry(p: int, d: int, gamma: float, rng) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The random geometry shared by every sRF sampler, in this draw order: W0 ∈ R^{p×d} with unit rows, the
-    spike direction v (‖v‖² = d), then ζ ⊥ v (‖ζ‖² = d); returns (W0, v, θ) with θ = γv + √(1 − γ²) ζ."""
-    W0 = sample_unit_rows(p, d, rng)
-    v = sample_unit_vector(d, rng) * math.sqrt(d)
-    z = rng.standard_normal(d)
-    z -= v * (v @ z) / d
-    zeta = z * (math.sqrt(d) / np.linalg.norm(z))
-    return W0, v, gamma * v + math.sqrt(max(0.0, 1.0 - gamma * gamma)) * zeta
-
-
-def sample_srf(srf, p: int, d: int, rng) -> SpikedFeatures:
-    """Sample the sRF of docs/theory/spiked-rf.md §1.4 for given (r, c, γ) (:func:`sample_spike_geometry`)."""
-    srf = _as_srf(srf)
-    p = check_int("p", p, 1, "the width")
-    d = check_int("d", d, 2, "the input dimension")
-    check_memory(f"sample_srf at p={p}, d={d}", array_bytes((p, d), (p, d), (p, d)))
-    W0, v, theta = sample_spike_geometry(p, d, srf.gamma, as_generator(rng))
-    F = math.sqrt(srf.c) * W0 + (srf.r / math.sqrt(d)) * np.outer(np.ones(p), v)
-    return SpikedFeatures(W0=W0, v=v, beta=theta / math.sqrt(d), F=F, srf=srf)
-
-
-@dataclass(frozen=True)
-class MeasuredSRF:
-    """(r, c, γ) read off a trained W1 (docs/theory/spiked-rf.md §1.4 "Check against real networks").
-
-    With û the top right singular vector of W1 − W0 (sign chosen so that r ≥ 0): r = mean_i ⟨w1_i, û⟩,
-    ``r_spread`` its standard deviation over neurons, γ = ⟨û, β⟩, c = mean_i ‖w1_i − ⟨w1_i, û⟩û‖² (the
-    bulk row norm², = c for rows of √c W0), ``spike_norm`` = ‖W1 − W0‖_op.  For W1 = W0 (no step):
-    r = γ = 0.
-    """
-
-    r: float
-    c: float
-    gamma: float
-    r_spread: float
-    spike_norm: float
-
-    def srf(self) -> SRFParameters:
-        return SRFParameters(self.r, self.c, max(-1.0, min(1.0, self.gamma)), formula="measured")
-
-    def to_dict(self) -> dict:
-        return {"r": self.r, "c": self.c, "gamma": self.gamma, "r_spread": self.r_spread,
-                "spike_norm": self.spike_norm}
-
-
-def measure_srf(W0: np.ndarray, W1: np.ndarray, beta: np.ndarray) -> MeasuredSRF:
-    """Spike and bulk of a trained W1 ∈ R^{p×d} from the SVD of W1 − W0 (see :class:`MeasuredSRF`)."""
-    sp = spike_statistics(W0.T, W1.T, beta)  # left singular vector of (W1 − W0)ᵀ ∈ R^d
-    u = sp.direction
-    if sp.norm == 0.0:
-        return MeasuredSRF(0.0, float(np.mean(np.sum(W1 * W1, axis=1))), 0.0, 0.0, 0.0)
-    proj = W1 @ u
-    if proj.mean() < 0:
-        u, proj = -u, -proj
-    bulk2 = np.sum(W1 * W1, axis=1) - proj**2
-    return MeasuredSRF(float(proj.mean()), float(bulk2.mean()), float(u @ beta), float(proj.std()), sp.norm)
 
 
 def model_for_seed(setting: GiantStep, d: int, seed: int, model: str = "network", srf=None,
@@ -579,55 +380,4 @@ def _record_from_dict(r: dict) -> GiantStepRecord:
 # ------------------------------------------------------------------------------------------------
 # where does the network differ from its sRF?  (issue 3 §4: "say where the sRF breaks down")
 
-#: First layers compared on the same seed, same readout data and test points (paired):
-#: the trained W1; W1 with the spike part of the update made equal for all neurons (tests u ≡ 1);
-#: the sRF built on the seed's own W0 with the (r, c) measured on W1 and the measured spike direction
-#: (tests "bulk of W1 ≈ √c W0").
-ABLATIONS = ("network", "uniform spike", "sRF on W0")
 
-
-def ablated_first_layers(net: GiantStepNetwork) -> dict:
-    """{name: p×d first layer} for :data:`ABLATIONS` (see there), from one trained network."""
-    m = measure_srf(net.W0, net.W1, net.beta)
-    u = spike_statistics(net.W0.T, net.W1.T, net.beta).direction
-    if (net.W1 @ u).mean() < 0:  # same sign convention as measure_srf (r ≥ 0)
-        u = -u
-    dproj = (net.W1 - net.W0) @ u
-    ones = np.ones(net.p)
-    return {
-        "network": net.W1,
-        "uniform spike": net.W1 + np.outer(dproj.mean() - dproj, u),
-        "sRF on W0": math.sqrt(m.c) * net.W0 + m.r * np.outer(ones, u),
-    }
-
-
-def ablate_network(setting: GiantStep, d: int, seeds, alphas: Sequence[float], n_test: int = 10000,
-                   checkpoint: "Checkpoint | None" = None) -> dict:
-    """Paired test errors of the :data:`ABLATIONS` first layers: {name: {α: (mean, SEM, paired diff
-    to the network mean, its SEM)}} over the seeds (each seed: same readout data and test points)."""
-    if not isinstance(setting, GiantStep):
-        raise InvalidParameterError(f"setting must be a GiantStep, got {type(setting).__name__}")
-    d = check_int("d", d, 2, "the input dimension")
-    seeds = normalize_seeds(seeds)
-    n_test = check_n_test(n_test)
-    alphas = _check_alphas(setting, alphas, d)
-    _check_giant_memory(setting, d, alphas, n_test, None)
-    per = {k: [] for k in ABLATIONS}
-    for seed in seeds:
-        def compute():
-            net = model_for_seed(setting, d, seed)
-            out = {}
-            for name, W in ablated_first_layers(net).items():
-                out[name] = [t for t, _ in readout_curve(W, net.beta, setting, alphas,
-                                                        spawn_generators(seed, _STREAMS), n_test)]
-            return out
-        key = f"ablate|{_srf_label(setting, 'network', None)}|d={d}|seed={seed}|alphas={alphas}|n_test={n_test}"
-        rec = checkpoint.get_or_compute(key, compute) if checkpoint is not None else compute()
-        for k in ABLATIONS:
-            per[k].append(rec[k])
-    net_arr = np.array(per["network"])
-    out = {}
-    for k in ABLATIONS:
-        arr = np.array(per[k])
-        out[k] = {a: (*mean_sem(arr[:, i]), *mean_sem(arr[:, i] - net_arr[:, i])) for i, a in enumerate(alphas)}
-    return out
