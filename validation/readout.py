@@ -85,9 +85,13 @@ class RidgeFit:
     method: str
 
 
-def _check_problem(Phi: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    Phi = check_float_array("Phi", Phi, "the feature matrix", finite=False)
-    y = check_float_array("y", y, "the labels", finite=False)
+def _check_problem(Phi: np.ndarray, y: np.ndarray, keep_float32: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Validated (Phi, y) as float64 arrays; with ``keep_float32`` a float32 Phi stays float32 (and y follows)."""
+    if keep_float32 and isinstance(Phi, np.ndarray) and Phi.dtype == np.float32:
+        y = check_float_array("y", y, "the labels", finite=False).astype(np.float32)
+    else:
+        Phi = check_float_array("Phi", Phi, "the feature matrix", finite=False)
+        y = check_float_array("y", y, "the labels", finite=False)
     if Phi.ndim != 2 or y.ndim != 1 or y.shape[0] != Phi.shape[0] or Phi.size == 0:
         raise InvalidParameterError(
             f"expected Phi (n×N) and y (n,), got shapes {Phi.shape} and {y.shape}"
@@ -132,17 +136,22 @@ def fit_ridge(Phi: np.ndarray, y: np.ndarray, lam: float, method: str = "auto") 
         Whatever the choice, an ill-conditioned system (cond bound > 1e10) or a failed Cholesky
         falls back to a thin SVD of Φ, and λ = 0 uses ``lstsq``.
 
+    A float32 Φ keeps the Gram matrix ΦᵀΦ (or ΦΦᵀ), the costly n·min(n, N)² part, in float32; the
+    factorization, the fall-backs and the coefficients are float64.
+
     Returns
     -------
     RidgeFit
     """
-    Phi, y = _check_problem(Phi, y)
+    Phi, y = _check_problem(Phi, y, keep_float32=True)
     lam = check_nonnegative("lam", lam, "the ridge penalty")
     if not (isinstance(method, str) and method in METHODS):
         raise InvalidParameterError(f"method must be one of {METHODS}, got {method!r}")
     n, N = Phi.shape
     rho = ridge_penalty(lam, n, N)
 
+    if Phi.dtype != np.float64 and (rho == 0.0 or method == "svd"):
+        Phi, y = Phi.astype(float), y.astype(float)
     if rho == 0.0:
         coef = scipy.linalg.lstsq(Phi, y, lapack_driver="gelsd")[0]
         used = "lstsq"
@@ -153,6 +162,7 @@ def fit_ridge(Phi: np.ndarray, y: np.ndarray, lam: float, method: str = "auto") 
         with np.errstate(over="ignore", invalid="ignore"):
             gram = Phi.T @ Phi if side == "primal" else Phi @ Phi.T
         check_all_finite("ridge Gram matrix", gram, _OVERFLOW_HINT)
+        gram = gram.astype(float, copy=False)  # a float32 Gram is factorized in float64
         cond_bound = (np.trace(gram) + rho) / rho
         coef = None
         if cond_bound <= _MAX_COND:
@@ -163,15 +173,16 @@ def fit_ridge(Phi: np.ndarray, y: np.ndarray, lam: float, method: str = "auto") 
                 factor = None
             if factor is not None:
                 if side == "primal":
-                    coef = scipy.linalg.cho_solve(factor, Phi.T @ y, check_finite=False)
+                    coef = scipy.linalg.cho_solve(factor, (Phi.T @ y).astype(float, copy=False), check_finite=False)
                 else:
-                    coef = Phi.T @ scipy.linalg.cho_solve(factor, y, check_finite=False)
+                    coef = Phi.T @ scipy.linalg.cho_solve(factor, y, check_finite=False).astype(Phi.dtype, copy=False)
+                    coef = coef.astype(float, copy=False)
                 used = f"{side}-cholesky"
         if coef is None:
-            coef, used = _svd_solve(Phi, y, rho), "svd"
+            coef, used = _svd_solve(Phi.astype(float, copy=False), y.astype(float, copy=False), rho), "svd"
     check_all_finite("ridge coefficients", coef)
     with np.errstate(over="ignore", invalid="ignore"):
-        err = train_error(Phi, y, coef)
+        err = train_error(Phi, y, coef.astype(Phi.dtype, copy=False))
     check_all_finite("ridge training error", err, "the labels or the features are too large (overflow)")
     return RidgeFit(coef=coef, lam=lam, train_error=err, method=used)
 

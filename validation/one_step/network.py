@@ -35,7 +35,9 @@ from ..data import Batch, as_generator, check_all_finite, check_int, sample_batc
 __all__ = [
     "OneStepNetwork",
     "Spike",
+    "DTYPES",
     "auto_chunk_rows",
+    "check_dtype",
     "network_output",
     "one_step_gradient",
     "one_step_loss",
@@ -44,6 +46,26 @@ __all__ = [
     "sample_one_step",
     "spike_statistics",
 ]
+
+#: Floating-point precisions of the simulations (``dtype=``); float64 is the default and the reference.
+DTYPES = ("float64", "float32")
+
+
+def check_dtype(dtype) -> np.dtype:
+    """``dtype`` ("float64" or "float32", or the numpy type) as a :class:`numpy.dtype`, else
+    :class:`InvalidParameterError`.
+
+    In float32 the random numbers are still drawn in float64 and rounded, so a float32 run uses the
+    very same draws as the float64 run of its seed and differs from it only by rounding.
+    """
+    try:
+        dt = np.dtype(dtype) if dtype is not None and not isinstance(dtype, bool) else None
+    except TypeError:
+        dt = None
+    if dt is None or dt.name not in DTYPES:
+        raise InvalidParameterError(f"dtype must be one of {DTYPES}, got {dtype!r}")
+    return dt
+
 
 #: Target number of float64 entries of one (rows × width) temporary when chunking (≈ 32 MB).
 _CHUNK_ENTRIES = 1 << 22
@@ -143,12 +165,12 @@ def one_step_gradient(
     n, N = X.shape[0], W.shape[1]
     sqrt_n_width = math.sqrt(N)
     rows = auto_chunk_rows(N, chunk_size)
-    grad = np.zeros_like(W, dtype=float)
+    grad = np.zeros_like(W, dtype=np.result_type(W.dtype, np.float32))  # float32 stays float32
     for s in range(0, n, rows):
         Xc = X[s : s + rows]
         pre = Xc @ W
         resid = (student.fn(pre) @ a / sqrt_n_width - y[s : s + rows]) / sqrt_n_width
-        G = student.dfn(pre)
+        G = np.asarray(student.dfn(pre), dtype=grad.dtype)
         del pre
         G *= resid[:, None]
         G *= a[None, :]
@@ -266,7 +288,7 @@ class OneStepNetwork:
 
 
 def sample_one_step(
-    setting: OneStep, d: int, rng, chunk_size: int | None = None
+    setting: OneStep, d: int, rng, chunk_size: int | None = None, dtype="float64"
 ) -> OneStepNetwork:
     """Sample W0, a, β*, batch 1 and take the exact gradient step (docs/theory/one-step.md §7 steps 1–3).
 
@@ -281,17 +303,23 @@ def sample_one_step(
     rng : numpy.random.Generator, SeedSequence or int
     chunk_size : int, optional
         Rows per chunk in the gradient.
+    dtype : {"float64", "float32"}
+        Precision of the arrays and of the gradient step (see :func:`check_dtype`: the draws are the
+        float64 ones, rounded).
     """
     if not isinstance(setting, OneStep):
         raise InvalidParameterError(f"setting must be a OneStep, got {type(setting).__name__}")
+    dtype = check_dtype(dtype)
     N, n = one_step_sizes(setting, d)
     rows = min(auto_chunk_rows(N, chunk_size), n)
     check_memory(f"sample_one_step at d={d} (N={N}, n={n})", array_bytes((d, N), (d, N), (d, N), (n, d), (rows, 3 * N)))
     rng = as_generator(rng)
-    W0 = rng.standard_normal((d, N)) / math.sqrt(d)
-    a = rng.standard_normal(N) / math.sqrt(N)
+    W0 = (rng.standard_normal((d, N)) / math.sqrt(d)).astype(dtype, copy=False)
+    a = (rng.standard_normal(N) / math.sqrt(N)).astype(dtype, copy=False)
     beta = sample_unit_vector(d, rng)
     batch = sample_batch(n, beta, setting.teacher, setting.noise, rng)
     check_all_finite("batch-1 labels", batch.y, "the teacher overflowed")
+    if dtype != np.float64:
+        beta, batch = beta.astype(dtype), Batch(batch.X.astype(dtype), batch.y.astype(dtype))
     W1 = one_step_update(W0, a, batch.X, batch.y, setting.student, setting.eta, chunk_size)
     return OneStepNetwork(W0=W0, a=a, beta=beta, W1=W1, batch=batch, setting=setting)
