@@ -225,7 +225,7 @@ def test_compare_giant_step_states_dropped_seeds(capsys, tmp_path, monkeypatch):
 
 
 def test_interrupt_exit_130_one_line(capsys, monkeypatch):
-    import asymptotics.validation.cli as cli
+    import asymptotics.validation.cli.one_step as cli
 
     def interrupted(*a, **k):
         raise KeyboardInterrupt

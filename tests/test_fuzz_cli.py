@@ -484,7 +484,7 @@ def test_json_non_finite_is_null_and_flagged():
 
 def test_non_finite_result_exit_3(capsys, monkeypatch):
     """A computation returning NaN after the work is done: strict JSON, flagged, exit 3, no crash."""
-    import asymptotics.validation.cli as cli
+    import asymptotics.validation.cli.one_step as cli
 
     real = cli.one_step_risk
 
