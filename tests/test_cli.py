@@ -212,7 +212,7 @@ def test_compare_giant_step_states_dropped_seeds(capsys, tmp_path, monkeypatch):
 
     monkeypatch.setattr(compare, "_giant_seed_records", records)
     code, out, err = run(capsys, "compare", "giant-step", "--model", "srf", "--settings", "tanh p/d=1", "--d", "8",
-                         "--seeds", "2", "--n-test", "50", "--alphas", "1", "--out", str(tmp_path), "--json")
+                         "--seeds", "2", "--n-test", "50", "--alpha", "1", "--out", str(tmp_path), "--json")
     assert code == 3
     (line,) = err.strip().splitlines()
     assert line.startswith("asym: warning: the 'finite-d theory on W0' column averages only the seeds")

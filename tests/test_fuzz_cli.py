@@ -168,7 +168,7 @@ COMMANDS = {
                               "--checkpoint": paths("ck"), "--out": paths("out")},
     ("compare", "giant-step"): {"--model": pool(["network", "srf"], ["x"]),
                                 "--settings": pool(["A", "B;new", "tanh p/d=1"], ["nope", "", ";", "A;A"]),
-                                "--alphas": pool(["0.5", "1,2"], BAD_NUMBER), "--d": pool(["8"], INT_BAD),
+                                "--alpha": pool(["0.5", "1,2"], BAD_NUMBER), "--d": pool(["8"], INT_BAD),
                                 "--seeds": pool(["1"], SEEDS_BAD), "--n-test": ntest_opt(),
                                 "--allowance": pool(["0.01", "0"], BAD_NUMBER),
                                 "--checkpoint": paths("ck"), "--out": paths("out")},
@@ -217,7 +217,7 @@ WEIGHTS = {cmd: (1 if cmd[0] in HEAVY else 4) for cmd in COMMANDS}
 _WEIGHTED = [cmd for cmd in sorted(COMMANDS) for _ in range(WEIGHTS[cmd])]
 #: tiny sizes put in front of a heavy command's fuzzed options (argparse: the last value wins)
 TINY = {("compare", "one-step"): ["--d", "8", "--seeds", "1", "--n-test", "50"],
-        ("compare", "giant-step"): ["--d", "8", "--seeds", "1", "--n-test", "50", "--alphas", "1"],
+        ("compare", "giant-step"): ["--d", "8", "--seeds", "1", "--n-test", "50", "--alpha", "1"],
         ("figure",): ["--quick", "--d", "8", "--seeds", "1", "--n-test", "50"]}
 
 
@@ -431,7 +431,7 @@ def test_fuzz_cli_long(capsys, scratch, monkeypatch):
     (["simulate", "krr", "--n", "20,nan"], "--n"),
     (["compare", "one-step", "--d", "8,nan"], "--d"),
     (["compare", "one-step", "--seeds", "0"], "--seeds"),
-    (["compare", "giant-step", "--alphas", "1,inf"], "--alphas"),
+    (["compare", "giant-step", "--alpha", "1,inf"], "--alpha"),
     (["compare", "giant-step", "--allowance", "nan"], "--allowance"),
     (["figure", "3a", "--seeds", "0"], "--seeds"),
     (["figure", "3a", "--n-test", "0"], "--n-test"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 import argparse
+import dataclasses
 import math
 import re
 import sys
@@ -291,3 +292,32 @@ def _int(option: str, minimum: int):
 def _error(message: str) -> int:
     print(_one_line(f"asym: error: {message}") or "asym: error", file=sys.stderr)
     return EXIT_ERROR
+
+
+def library_default(cls, name: str, fallback: "str | None" = None) -> "str | None":
+    """The default of the setting field ``cls.name`` as CLI text, or ``fallback`` if it has none.
+
+    The CLI reads its defaults from the settings (:mod:`asymptotics.settings`), so that a command
+    and the library compute the same thing when an option is left out.
+
+    >>> from asymptotics.settings import GiantStep
+    >>> library_default(GiantStep, "width_ratio")
+    '1.0'
+    """
+    for f in dataclasses.fields(cls):
+        if f.name == name:
+            return fallback if f.default is dataclasses.MISSING else str(f.default)
+    raise KeyError(f"{cls.__name__} has no field {name!r}")
+
+
+def add_setting_options(p: argparse.ArgumentParser, cls, options: dict) -> None:
+    """``--field`` options of a setting class: ``{field: (help, fallback)}``; each takes a comma list.
+
+    The default is the library's (:func:`library_default`); ``fallback`` is used only for a field
+    the library requires (the help says so).  One of the numeric options may hold a list (a curve).
+    """
+    for name, (text, fallback) in options.items():
+        default = library_default(cls, name, fallback)
+        origin = "" if library_default(cls, name) is not None else "; the library requires it"
+        p.add_argument("--" + name.replace("_", "-"), dest=name, default=default,
+                       help=f"{text} (default {default}{origin})")

@@ -6,79 +6,54 @@ from pathlib import Path
 from asymptotics.settings import OneStep
 from ..store import write_atomic
 
-from .common import _int, check_output_dir, check_checkpoint, _fmt, Outcome, _write_json, _markdown, _default
+from .common import CLIError, _seeds, _int, check_output_dir, check_checkpoint, _fmt, Outcome, _write_json, _markdown
 
 
 def _curve_label(curve) -> str:
     return f"eta_tilde={curve:g}" if isinstance(curve, (int, float)) else f"curve {curve}"
 
 
+def _figure_problem(p: dict) -> str:
+    return (f"{_curve_label(p['curve'])} {p['x']}={p['value']:g} (residual {_fmt(p.get('residual'))}, "
+            f"nit {p.get('nit')})")
+
+
 def _figure_outcome(paths: dict, data) -> Outcome:
-    problems = [f"{_curve_label(p['curve'])} {p['x']}={p['value']:g} (residual {_fmt(p.get('residual'))}, "
-                f"nit {p.get('nit')})" for p in getattr(data, "not_converged", ())]
+    problems = [_figure_problem(p) for p in getattr(data, "not_converged", ())]
     return Outcome(paths, "\n".join(f"wrote {p}" for p in paths.values()),
                    points=getattr(data, "n_theory_points", len(problems) or 1), not_converged=problems)
 
 
 def _cmd_figure(args) -> Outcome:
-    from ..giant_step.figures import GIANT_STEP_PANELS
-    from ..one_step.figures import one_step_figure_data, panel, write_one_step_figure
+    """``asym figure PANEL`` through :func:`make_figure` (one place for the panels' default sizes), or
+    ``asym figure --all`` through :func:`regenerate_all` (every panel, resumable per-panel checkpoints)."""
+    from ..figures_all import PANELS, make_figure, regenerate_all
 
+    if args.all == (args.panel is not None):
+        raise CLIError("give one panel (" + ", ".join(PANELS) + ") or --all, not both" if args.all
+                       else "give a panel (" + ", ".join(PANELS) + ") or --all")
+    if args.seeds is not None:
+        args.seeds = _seeds(args.seeds)
     check_output_dir(args.out)
-    check_checkpoint(args.checkpoint)
-    if args.panel in GIANT_STEP_PANELS:
-        from ..giant_step.figures import giant_step_figure_data, write_giant_step_figure
-
-        data = giant_step_figure_data(args.panel, d=_default(args.d, 512), seeds=_default(args.seeds, 4),
-                                      n_test=_default(args.n_test, 10000),
-                                      checkpoint=args.checkpoint, progress=args.progress)
-        return _figure_outcome(write_giant_step_figure(data, args.out), data)
-
-    if args.panel in ("staircase", "escape"):
-        return _figure_kernels(args)
-    if args.panel == "escape-exponents":
-        return _figure_escape_exponents(args)
-
-    spec = panel(args.panel, centered=not args.raw_teacher, quick=args.quick)
-    data = one_step_figure_data(spec, d=_default(args.d, 256 if args.quick else 512),
-                                seeds=_default(args.seeds, 3 if args.quick else 20),
-                                n_test=_default(args.n_test, 20000),
-                                checkpoint=args.checkpoint, progress=args.progress)
-    return _figure_outcome(write_one_step_figure(data, args.out), data)
-
-
-def _figure_kernels(args) -> Outcome:
-    """KRR staircase (docs/theory/kernels.md §6.7 setting) or the escaping-the-kernel comparison (§5.1 E3)."""
-    from ..kernels.figures import escape_data, staircase_data, write_escape_figure, write_staircase_figure
-
-    n_test = _default(args.n_test, 2000)
-    if args.panel == "staircase":
-        ds = (args.d,) if args.d is not None else ((20,) if args.quick else (20, 40))
-        data = staircase_data(ds=ds, seeds=_default(args.seeds, 2 if args.quick else 4), n_test=n_test,
-                              max_n=1000 if args.quick else 6000, checkpoint=args.checkpoint,
-                              progress=args.progress)
-        paths = write_staircase_figure(data, args.out)
-    else:
-        ds = (args.d,) if args.d is not None else ((8,) if args.quick else (8, 12, 16))
-        data = escape_data(ds=ds, seeds=_default(args.seeds, 2 if args.quick else 3), n_test=n_test,
-                           checkpoint=args.checkpoint, progress=args.progress)
-        paths = write_escape_figure(data, args.out)
+    if args.all:
+        given = [o for o, v in (("--d", args.d), ("--seeds", args.seeds), ("--n-test", args.n_test),
+                                ("--checkpoint", args.checkpoint)) if v is not None]
+        if given:
+            raise CLIError(f"--all uses each panel's own sizes and checkpoint; drop {', '.join(given)}")
+        runs = regenerate_all(args.out, args.quick, progress=args.progress, recompute=args.recompute)
+        problems = [f"{r.panel}: " + _figure_problem(p) for r in runs for p in r.not_converged]
+        points = sum(getattr(r.data, "n_theory_points", 1) for r in runs)
+        paths = {r.panel: r.paths for r in runs}
+        text = "\n".join(f"wrote {p}" for r in runs for p in r.paths.values())
+        return Outcome(paths, text, points=points, not_converged=problems)
+    checkpoint = args.checkpoint
+    if args.panel == "escape-exponents" and not args.quick and checkpoint is None:
+        checkpoint = str(Path(args.out) / "escape_exponents.ckpt.json")  # the recorded run's records
+    check_checkpoint(checkpoint)
+    paths, data = make_figure(args.panel, args.out, quick=args.quick, d=args.d, seeds=args.seeds,
+                              n_test=args.n_test, checkpoint=checkpoint, progress=args.progress,
+                              centered=not args.raw_teacher, recompute=args.recompute)
     return _figure_outcome(paths, data)
-
-
-def _figure_escape_exponents(args) -> Outcome:
-    """n*(d, ε) per method with fitted exponents.  ``--quick``: the CI size, computed (seconds).  Full:
-    assembled from the per-seed records of the checkpoint (default ``OUT/escape_exponents.ckpt.json``,
-    the recorded run's); missing records are computed only with ``--recompute`` (CPU-hours)."""
-    from ..kernels.escape_exponents import escape_exponents_data, write_escape_exponents_figure
-
-    if args.quick:
-        data = escape_exponents_data(quick=True, checkpoint=args.checkpoint, progress=args.progress)
-    else:
-        ckpt = args.checkpoint or str(Path(args.out) / "escape_exponents.ckpt.json")
-        check_checkpoint(ckpt)
-        data = escape_exponents_data(checkpoint=ckpt, assemble_only=not args.recompute, progress=args.progress)
-    return _figure_outcome(write_escape_exponents_figure(data, args.out), data)
 
 
 def _cmd_demo(args) -> Outcome:
@@ -109,13 +84,18 @@ def _cmd_demo(args) -> Outcome:
 def add_parsers(sub) -> None:
     """Register ``asym figure`` and ``asym demo`` on the top-level subparsers."""
     f = sub.add_parser("figure", help="paper figures with their CSV and configuration")
-    f.add_argument("panel", choices=("3a", "3b", "giant-tanh", "giant-sin", "giant-eta", "staircase", "escape",
-                                     "escape-exponents"))
+    f.add_argument("panel", nargs="?", default=None,
+                   choices=("3a", "3b", "giant-tanh", "giant-sin", "giant-eta", "staircase", "escape",
+                            "escape-exponents"))
+    f.add_argument("--all", action="store_true",
+                   help="every panel in turn, each with its CSV, configuration and checkpoint in --out (resumable)")
     f.add_argument("--recompute", action="store_true",
                    help="escape-exponents: compute missing records instead of assembling the checkpoint's")
-    f.add_argument("--quick", action="store_true", help="d = 256, 3 seeds, thinner grid")
+    f.add_argument("--quick", action="store_true",
+                   help="CI sizes: one-step d = 256, 3 seeds, thinner grid; giant-step d = 256, 2 seeds; "
+                        "kernels one small d, 2 seeds")
     f.add_argument("--d", type=_int("--d", 1), default=None)
-    f.add_argument("--seeds", type=_int("--seeds", 1), default=None)
+    f.add_argument("--seeds", default=None, help="K (seeds 0..K-1) or an explicit list 3,7,11")
     f.add_argument("--n-test", type=_int("--n-test", 1), default=None,
                    help="test points per seed (default: 20000 one-step, 10000 giant-step, 2000 kernels)")
     f.add_argument("--raw-teacher", action="store_true", help="do not center the teacher")

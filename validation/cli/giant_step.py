@@ -5,15 +5,15 @@ import argparse
 from pathlib import Path
 from ..store import write_atomic
 
-from .common import _int, _scalar, CLIError, _opt, parse_number_list, _seeds, _sweep, check_output_dir, check_checkpoint, Outcome, _not_converged, _write_json, _markdown, _FLOAT
+from asymptotics.settings import GiantStep
+
+from .common import add_setting_options, _int, _scalar, CLIError, _opt, parse_number_list, _seeds, _sweep, check_output_dir, check_checkpoint, Outcome, _not_converged, _write_json, _markdown, _FLOAT
 
 
 _GIANT_SWEEPABLE = ("alpha0", "eta_tilde", "alpha", "width_ratio", "lam", "noise")
 
 
 def _giant_setting_and_sweep(args):
-    from asymptotics.settings import GiantStep
-
     first, name, vals = _sweep(args, _GIANT_SWEEPABLE)
     return GiantStep(args.student, args.teacher, **first), name, vals
 
@@ -185,7 +185,7 @@ def _cmd_compare_giant_step(args) -> Outcome:
     from ..giant_step.comparison import GIANT_STEP_CHECKS, SRF_CHECKS, compare_giant_step
 
     ds = parse_number_list(args.d, "--d", integer=True, minimum=1)
-    alphas = parse_number_list(args.alphas, "--alphas", strict=True, minimum=0)
+    alphas = parse_number_list(args.alpha, "--alpha", strict=True, minimum=0)
     seeds = _seeds(args.seeds)
     suite = SRF_CHECKS if args.model == "srf" else GIANT_STEP_CHECKS
     names = list(suite) if args.settings is None else [n.strip() for n in args.settings.split(";")]
@@ -225,12 +225,14 @@ def _cmd_compare_giant_step(args) -> Outcome:
 def _add_giant_step_args(p: argparse.ArgumentParser, srf_options: bool = True) -> None:
     p.add_argument("--student", default="tanh", help="student activation σ (registry name or expression in z)")
     p.add_argument("--teacher", default="tanh", help="teacher σ* (registry name, centered:NAME or expression)")
-    p.add_argument("--alpha0", default="0.5", help="n0/d, first-step sample ratio (0: no step)")
-    p.add_argument("--eta-tilde", dest="eta_tilde", default="1", help="normalized learning rate η̃ = η/p")
-    p.add_argument("--alpha", default="1", help="n/d, readout sample ratio")
-    p.add_argument("--width-ratio", dest="width_ratio", default="1", help="p/d")
-    p.add_argument("--lam", default="0.01", help="ridge λ of Σ(y − wᵀφ/√p)² + λ‖w‖²")
-    p.add_argument("--noise", default="0", help="label-noise std σ_ε (every label)")
+    add_setting_options(p, GiantStep, {
+        "alpha0": ("n0/d, first-step sample ratio (0: no step)", "0.5"),
+        "eta_tilde": ("normalized learning rate η̃ = η/p", "1"),
+        "alpha": ("n/d, readout sample ratio", "1"),
+        "width_ratio": ("p/d", None),
+        "lam": ("ridge λ of Σ(y − wᵀφ/√p)² + λ‖w‖²", None),
+        "noise": ("label-noise std σ_ε (every label)", None),
+    })
     if srf_options:
         p.add_argument("--r", type=_FLOAT, default=None,
                        help="sRF spike strength (with --c, --gamma: skip the formulas)")
@@ -272,7 +274,7 @@ def add_parsers(risk, simulate, compare) -> None:
     c2 = compare.add_parser("giant-step", help="sRF theory vs the network (docs/theory/spiked-rf.md §7 Checks A-D + new) or vs the sRF")
     c2.add_argument("--model", choices=("network", "srf"), default="network")
     c2.add_argument("--settings", default=None, help="';'-separated names of the suite (default: all)")
-    c2.add_argument("--alphas", default="0.5,1.5,3")
+    c2.add_argument("--alpha", default="0.5,1.5,3", help="readout ratios n/d (comma list)")
     c2.add_argument("--d", default="256,512,1024")
     c2.add_argument("--seeds", default="4")
     c2.add_argument("--n-test", type=_int("--n-test", 1), default=10000)

@@ -3,68 +3,77 @@
 from __future__ import annotations
 import math
 
-from .common import _FLOAT, _int, parse_number_list, _seeds, Outcome, _not_converged
+from .common import _sweep, add_setting_options, _int, _seeds, Outcome, _not_converged
+
+
+_KRR_SWEEPABLE = ("n", "lam", "noise")
+
+
+def _krr_setting_and_sweep(args):
+    """The KernelRidge of the options and, if one of --n/--lam/--noise is a list, its name and values."""
+    from asymptotics.settings import KernelRidge
+
+    first, name, vals = _sweep(args, _KRR_SWEEPABLE)
+    base = KernelRidge(kernel=args.kernel, activation=args.activation, d=args.d, target=args.target, **first)
+    return base, name, vals
 
 
 def _cmd_risk_krr(args) -> Outcome:
-    from asymptotics.kernels.theory import KernelRidge, krr_risk_curve
+    from asymptotics.kernels.theory import krr_curve, krr_risk
 
-    ns = parse_number_list(args.n, "--n", strict=True, minimum=0)
-    base = KernelRidge(kernel=args.kernel, activation=args.activation, d=args.d, n=ns[0],
-                       lam=args.lam, noise=args.noise, target=args.target)
-    results = krr_risk_curve(base, ns)
+    base, name, vals = _krr_setting_and_sweep(args)
+    results = krr_curve(base, name, vals) if name else (krr_risk(base),)
     dicts = [r.to_dict() for r in results]
-    lines = [f"{'n':>10} {'log n/log d':>11} {'test':>9} {'train':>9} {'staircase':>9}"]
-    for n, r in zip(ns, results):
-        lines.append(f"{n:10.4g} {math.log(n) / math.log(args.d):11.3f} {r.test_error:9.5f} "
-                     f"{r.train_error:9.5f} {r.staircase:9.5f}")
-    return Outcome(dicts if len(ns) > 1 else dicts[0], "\n".join(lines), points=len(ns),
-                   not_converged=_not_converged(results, "n" if len(ns) > 1 else None, ns))
+    lines = [f"{'n':>10} {'log n/log d':>11} {'lam':>9} {'noise':>7} {'test':>9} {'train':>9} {'staircase':>9}"]
+    for r in results:
+        s = r.setting
+        lines.append(f"{s.n:10.4g} {math.log(s.n) / math.log(s.d) if s.n > 0 else float('nan'):11.3f} {s.lam:9.3g} "
+                     f"{s.noise:7.3g} {r.test_error:9.5f} {r.train_error:9.5f} {r.staircase:9.5f}")
+    return Outcome(dicts if name else dicts[0], "\n".join(lines), points=len(dicts),
+                   not_converged=_not_converged(results, name, vals))
 
 
 def _cmd_simulate_krr(args) -> Outcome:
-    from asymptotics.kernels.theory import KernelRidge
-
     from ..kernels.simulation import simulate_krr
 
-    ns = parse_number_list(args.n, "--n", strict=True, minimum=0)
+    base, name, vals = _krr_setting_and_sweep(args)
+    settings = [base.replace(**{name: v}) for v in vals] if name else [base]
     seeds = _seeds(args.seeds)
     out, lines = [], []
-    for n in ns:
-        s = KernelRidge(kernel=args.kernel, activation=args.activation, d=args.d, n=n, lam=args.lam,
-                        noise=args.noise, target=args.target)
+    for s in settings:
         sim = simulate_krr(s, seeds=seeds, n_test=args.n_test, model=args.model, m=args.m)
         out.append(sim.to_dict())
-        lines.append(f"n={n:g}: test {sim.test_error_mean:.5f} ± {sim.test_error_sem:.5f} "
-                     f"(theory {sim.theory.test_error:.5f})   train {sim.train_error_mean:.5f}")
-    return Outcome(out if len(ns) > 1 else out[0], "\n".join(lines), points=len(ns))
+        lines.append(f"n={s.n:g} lam={s.lam:g} noise={s.noise:g}: test {sim.test_error_mean:.5f} ± "
+                     f"{sim.test_error_sem:.5f} (theory {sim.theory.test_error:.5f})   train {sim.train_error_mean:.5f}")
+    return Outcome(out if name else out[0], "\n".join(lines), points=len(out))
+
+
+def _add_krr_args(p) -> None:
+    from asymptotics.settings import KernelRidge
+
+    p.add_argument("--kernel", choices=("ntk", "rf", "both"), default="ntk")
+    p.add_argument("--activation", default="relu")
+    p.add_argument("--d", type=_int("--d", 1), default=20, help="input dimension (default 20; the library requires it)")
+    add_setting_options(p, KernelRidge, {
+        "n": ("sample size", "100"),
+        "lam": ("ridge λ in K(K + λI)^{-1}y", None),
+        "noise": ("label-noise std σ_ε", None),
+    })
+    p.add_argument("--target", default="1:1", help='degree profile "k:F2,..." or a single-index function')
+    p.add_argument("--json", action="store_true")
 
 
 def add_parsers(risk, simulate, compare) -> None:
     """Register this family's subcommands under ``asym risk``, ``asym simulate`` and ``asym compare``."""
     r3 = risk.add_parser("krr", help="kernel ridge regression on the sphere, finite-d equivalent (docs/theory/kernels.md §6.4)")
-    r3.add_argument("--kernel", choices=("ntk", "rf", "both"), default="ntk")
-    r3.add_argument("--activation", default="relu")
-    r3.add_argument("--d", type=_int("--d", 1), default=20)
-    r3.add_argument("--n", default="100", help="sample size(s), comma-separated for a curve")
-    r3.add_argument("--lam", type=_FLOAT, default=0.0, help="ridge λ in K(K + λI)^{-1}y")
-    r3.add_argument("--target", default="1:1", help='degree profile "k:F2,..." or a single-index function')
-    r3.add_argument("--noise", type=_FLOAT, default=0.0, help="label-noise std σ_ε")
-    r3.add_argument("--json", action="store_true")
+    _add_krr_args(r3)
     r3.set_defaults(func=_cmd_risk_krr)
 
     sk = simulate.add_parser("krr", help="kernel ridge regression on the sphere (exact kernel or lazy m-neuron model)")
-    sk.add_argument("--kernel", choices=("ntk", "rf", "both"), default="ntk")
-    sk.add_argument("--activation", default="relu")
-    sk.add_argument("--d", type=_int("--d", 1), default=20)
-    sk.add_argument("--n", default="100", help="sample size(s), comma-separated")
-    sk.add_argument("--lam", type=_FLOAT, default=0.0)
-    sk.add_argument("--target", default="1:1", help='degree profile "k:F2,..."')
-    sk.add_argument("--noise", type=_FLOAT, default=0.0)
+    _add_krr_args(sk)
     sk.add_argument("--model", choices=("exact", "rf", "ntk"), default="exact",
                     help="exact kernel, or the lazy RF / NT model with --m neurons")
     sk.add_argument("--m", type=_int("--m", 1), default=None)
     sk.add_argument("--seeds", default="3", help="K (seeds 0..K-1) or an explicit list")
     sk.add_argument("--n-test", type=_int("--n-test", 1), default=2000)
-    sk.add_argument("--json", action="store_true")
     sk.set_defaults(func=_cmd_simulate_krr)

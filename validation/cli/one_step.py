@@ -7,7 +7,7 @@ from asymptotics.one_step.theory import large_step_limit, one_step_curve, one_st
 from asymptotics.settings import OneStep
 from ..store import write_atomic
 
-from .common import _FLOAT, _int, CLIError, parse_number_list, _seeds, _sweep, check_output_dir, check_checkpoint, Outcome, _not_converged, _write_json, _markdown
+from .common import add_setting_options, library_default, _FLOAT, _int, CLIError, parse_number_list, _seeds, _sweep, check_output_dir, check_checkpoint, Outcome, _not_converged, _write_json, _markdown
 
 
 _SWEEPABLE = ("psi1", "psi2", "lam", "eta", "noise")
@@ -15,7 +15,7 @@ _SWEEPABLE = ("psi1", "psi2", "lam", "eta", "noise")
 
 def _setting_and_sweep(args) -> tuple[OneStep, str | None, list[float]]:
     if getattr(args, "eta", None) is None:
-        args.eta = _ETA_DEFAULT
+        args.eta = library_default(OneStep, "eta")
     first, name, vals = _sweep(args, _SWEEPABLE)
     return OneStep(args.student, args.teacher, **first), name, vals
 
@@ -40,9 +40,6 @@ def _cmd_risk_one_step(args) -> Outcome:
                    not_converged=_not_converged(results, name, vals))
 
 
-_ETA_DEFAULT = "1"
-
-
 _SMALL_STEP = "small step eta = Theta(1): Gaussian-equivalent risk (Ba et al. 2022)"
 
 
@@ -59,7 +56,7 @@ def _risk_one_step_large(args) -> Outcome:
                        "(eta = eta_tilde * sqrt(N)), not both")
     first, name, vals = _sweep(args, ("psi1", "psi2", "lam", "noise", "eta_tilde"))
     eta_tilde = first.pop("eta_tilde")
-    base = OneStep(args.student, args.teacher, eta=float(_ETA_DEFAULT), **first)  # η unused by the map
+    base = OneStep(args.student, args.teacher, eta=float(library_default(OneStep, "eta")), **first)  # η unused by the map
     if name == "eta_tilde":
         settings, eta_tildes = [base] * len(vals), list(vals)
     elif name:
@@ -98,7 +95,7 @@ def _cmd_simulate_one_step(args) -> Outcome:
     for s in settings:
         sim = simulate_one_step(s, args.d, seeds, n_test=args.n_test, features=args.features,
                                 psi1_readout=args.psi1_readout, progress=args.progress,
-                                test_risk="exact" if args.exact_risk else "monte-carlo")
+                                test_risk="exact" if args.exact_risk else "monte-carlo", dtype=args.dtype)
         out.append(sim.to_dict())
         lines.append(
             f"risk {sim.risk_mean:.5f} ± {sim.risk_sem:.5f}   train {sim.train_error_mean:.5f} ± "
@@ -113,7 +110,7 @@ def _cmd_compare_one_step(args) -> Outcome:
     ds = parse_number_list(args.d, "--d", integer=True, minimum=1)
     check_output_dir(args.out)
     check_checkpoint(args.checkpoint)
-    table = compare_one_step(SPEC_43_SETTINGS, ds=ds, seeds=args.seeds, n_test=args.n_test,
+    table = compare_one_step(SPEC_43_SETTINGS, ds=ds, seeds=_seeds(args.seeds), n_test=args.n_test,
                              finite_d=not args.no_finite_d, checkpoint=args.checkpoint,
                              progress=args.progress)
     if args.out:
@@ -127,11 +124,14 @@ def _cmd_compare_one_step(args) -> Outcome:
 def _add_one_step_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--student", default="tanh", help="student activation σ (registry name or expression in z)")
     p.add_argument("--teacher", default="tanh", help="teacher σ* (registry name, centered:NAME or expression)")
-    p.add_argument("--psi1", default="2", help="n/d, sample ratio of each batch")
-    p.add_argument("--psi2", default="2", help="N/d, width ratio")
-    p.add_argument("--lam", default="0.01", help="ridge λ (≥ 0)")
-    p.add_argument("--eta", default=None, help="learning rate η = Θ(1) (default 1)")
-    p.add_argument("--noise", default="0.1", help="label-noise std σ_ε")
+    add_setting_options(p, OneStep, {
+        "psi1": ("n/d, sample ratio of each batch", "2"),
+        "psi2": ("N/d, width ratio", "2"),
+        "lam": ("ridge λ ≥ 0", None),
+        "noise": ("label-noise std σ_ε", None),
+    })
+    p.add_argument("--eta", default=None,
+                   help=f"learning rate η = Θ(1) (default {library_default(OneStep, 'eta')}, the library's)")
     p.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -158,11 +158,13 @@ def add_parsers(risk, simulate, compare) -> None:
     s1.add_argument("--features", choices=("network", "gaussian-equivalent"), default="network")
     s1.add_argument("--exact-risk", action="store_true",
                     help="exact Gaussian test risk (Mehler series) instead of --n-test test points")
+    s1.add_argument("--dtype", choices=("float64", "float32"), default="float64",
+                    help="arithmetic precision of the simulation (float32: same draws, rounded; faster)")
     s1.add_argument("--progress", action="store_true")
     s1.set_defaults(func=_cmd_simulate_one_step)
     c1 = compare.add_parser("one-step", help="the docs/theory/one-step.md §4.3 configurations at several d")
     c1.add_argument("--d", default="256,512,1024")
-    c1.add_argument("--seeds", type=_int("--seeds", 1), default=5)
+    c1.add_argument("--seeds", default="5", help="K (seeds 0..K-1) or an explicit list 3,7,11")
     c1.add_argument("--n-test", type=_int("--n-test", 1), default=20000)
     c1.add_argument("--no-finite-d", action="store_true", help="skip the finite-d equivalent on W1")
     c1.add_argument("--checkpoint", default=None, help="JSON file to resume from")
