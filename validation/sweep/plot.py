@@ -36,7 +36,7 @@ __all__ = ["PlotResult", "add_plot_parser", "plot_table", "run_plot_command", "w
 
 #: Columns that describe a row's numbers rather than its configuration (never "varying").
 _RESULT_SUFFIXES = ("_mean", "_sem", "_theory", "_finite_d")
-_RESULT_COLUMNS = {"rel_gap", "z_score", "n_seeds", "n_failed", "theory_converged", "seeds", "wall_time",
+_RESULT_COLUMNS = {"rel_gap", "z_score", "n_seeds", "n_failed", "n_missing", "theory_converged", "seeds", "wall_time",
                    "theory_nit", "theory_residual", "n_done"}
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "*")
 
@@ -75,8 +75,7 @@ def _select(df, where: dict | None):
     for col, value in (where or {}).items():
         _check_column(df, col, "where")
         series = df[col]
-        if pd.api.types.is_numeric_dtype(series) and not isinstance(value, str) or \
-                pd.api.types.is_numeric_dtype(series) and _is_number(value):
+        if pd.api.types.is_numeric_dtype(series) and _is_number(value):
             mask = (series.astype(float) - float(value)).abs() <= 1e-12 * max(1.0, abs(float(value)))
         else:
             mask = series.astype(str) == str(value)
@@ -91,6 +90,21 @@ def _is_number(text) -> bool:
         return math.isfinite(float(text))
     except (TypeError, ValueError):
         return False
+
+
+def _dodge(xs, all_xs, j: int, n: int, log: bool):
+    """Shift the dots of the j-th of n d's sideways by ±1 % of the x span so that they do not overlap."""
+    import numpy as np
+
+    if n <= 1:
+        return xs
+    shift = (j - (n - 1) / 2) * 0.012
+    finite = all_xs[np.isfinite(all_xs)]
+    if log and len(finite) and (finite > 0).all():
+        span = np.log10(finite.max() / finite.min()) or 1.0
+        return xs * 10 ** (shift * span)
+    span = (finite.max() - finite.min()) if len(finite) else 1.0
+    return xs + shift * (span or 1.0)
 
 
 def _varying(df, fixed: set) -> list:
@@ -180,22 +194,22 @@ def plot_table(df, x: str, hue: str | None = None, *, y: str = "test_error", whe
         label_h = "" if hue is None else f"{hue}={h}"
         if th_col in sub.columns:
             th = sub[sub[th_col].notna()]
-            groups = [g for _, g in th.groupby("d", dropna=False)] if has_d and len(th) else [th]
-            seen = []
-            for g in groups:
+            # one theory line per hue, unless the theory itself depends on d (finite-d theories): then per d
+            per_d = has_d and bool(len(th)) and bool(
+                (th[th["d"].notna()].groupby("_x")[th_col].agg(lambda v: np.ptp(v.astype(float)))
+                 > 1e-12 * th[th_col].abs().max()).any())
+            groups = [(int(dv), g) for dv, g in th[th["d"].notna()].groupby("d")] if per_d else [(None, th)]
+            for j, (dv, g) in enumerate(groups):
                 g = g.drop_duplicates("_x").sort_values("_x")
-                key = (tuple(g["_x"]), tuple(np.round(g[th_col].astype(float), 12)))
-                if not len(g) or key in seen:
+                if not len(g):
                     continue
-                seen.append(key)
-                d_label = ""
-                if has_d and th.groupby("d", dropna=True)[th_col].nunique().gt(0).sum() > 1 and g["d"].notna().all():
-                    d_label = f" d={int(g['d'].iloc[0])}"
-                ax.plot(g["_x"], g[th_col].astype(float), "-", color=color, lw=1.6,
-                        label=f"theory {label_h}{d_label}".strip() if len(seen) == 1 or d_label else None)
+                ls = "-" if j == 0 else ("--", ":", "-.")[(j - 1) % 3]
+                ax.plot(g["_x"], g[th_col].astype(float), ls, color=color, lw=1.6,
+                        label=f"theory {label_h}{f' d={dv}' if dv is not None else ''}".strip())
                 result.lines.append((h, g["_x"].to_numpy(), g[th_col].astype(float).to_numpy()))
         if mean_col in sub.columns:
             sim = sub[sub[mean_col].notna()]
+            n_d = len(d_values) or 1
             for j, dv in enumerate(d_values or [None]):
                 g = sim if dv is None else sim[sim["d"] == dv]
                 if not len(g):
@@ -206,14 +220,17 @@ def plot_table(df, x: str, hue: str | None = None, *, y: str = "test_error", whe
                                                 f"{f' d={dv}' if dv is not None else ''}; fix the other columns with where")
                 g = g.sort_values("_x")
                 sem = g[sem_col].astype(float).fillna(0.0) if sem_col in g.columns else np.zeros(len(g))
-                ax.errorbar(g["_x"], g[mean_col].astype(float), yerr=sem, fmt=_MARKERS[j % len(_MARKERS)],
+                xd = _dodge(g["_x"].to_numpy(float), df["_x"].to_numpy(float), j, n_d, logx)
+                ax.errorbar(xd, g[mean_col].astype(float), yerr=sem, fmt=_MARKERS[j % len(_MARKERS)],
                             color=color, ms=5, capsize=3, lw=1,
-                            label=f"simulation {label_h}{f' d={dv}' if dv is not None else ''}".strip())
+                            label=" ".join(["simulation", label_h] + ([f"d={dv}"] if dv is not None else [])
+                                           ).replace("  ", " ").strip())
                 result.dots.append((h, dv, g["_x"].to_numpy(), g[mean_col].astype(float).to_numpy(),
                                     np.asarray(sem, float)))
     if not result.lines and not result.dots:
         plt.close(fig)
-        raise InvalidParameterError(f"no theory value and no simulation value of {y!r} in the selected rows")
+        raise InvalidParameterError(f"no theory value and no simulation value of {y!r} in the selected rows "
+                                    f"(has the sweep been run into this store?)")
     if logx:
         ax.set_xscale("log")
     if logy:
