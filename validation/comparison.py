@@ -35,6 +35,9 @@ from asymptotics.settings import GiantStep, OneStep
 from .data import check_int
 
 def _label(s) -> str:
+    if hasattr(s, "kernel"):  # KernelRidge
+        return (f"{s.kernel} {s.activation.name} d={s.d} n={s.n:g} lam={s.lam:g} noise={s.noise:g} "
+                f"target={s.target.source or ','.join(f'{k}:{v:g}' for k, v in enumerate(s.target.F2) if v)}")
     if isinstance(s, GiantStep):
         return (
             f"{s.student.name}/{s.teacher.name} alpha0={s.alpha0:g} eta_tilde={s.eta_tilde:g} "
@@ -48,21 +51,26 @@ def _label(s) -> str:
 
 @dataclass(frozen=True)
 class ComparisonRow:
-    """Theory and simulation for one setting at one d (means ± SEM over the seeds)."""
+    """Theory and simulation for one setting at one d (means ± SEM over the seeds).
+
+    ``test_error_theory`` / ``train_error_theory``: the asymptotic theory; ``test_error_finite_d`` /
+    ``train_error_finite_d``: the per-instance theory averaged over the seeds (NaN when not computed);
+    ``test_error_mean`` ± ``test_error_sem``, ``train_error_mean`` ± ``train_error_sem``: the Monte Carlo.
+    """
 
     setting: OneStep
     d: int
     seeds: tuple[int, ...]
-    theory: float
-    theory_train: float
-    finite_d: float
-    finite_d_train: float
-    risk_mean: float
-    risk_sem: float
-    train_mean: float
-    train_sem: float
+    test_error_theory: float
+    train_error_theory: float
+    test_error_finite_d: float
+    train_error_finite_d: float
+    test_error_mean: float
+    test_error_sem: float
+    train_error_mean: float
+    train_error_sem: float
     per_seed: tuple = field(default=(), repr=False)
-    #: seeds whose per-instance theory converged and enter ``finite_d`` (None: every seed)
+    #: seeds whose per-instance theory converged and enter ``test_error_finite_d`` (None: every seed)
     finite_d_seeds: int | None = None
 
     @property
@@ -73,17 +81,18 @@ class ComparisonRow:
     @property
     def rel_gap(self) -> float:
         """(MC − asymptotic) / asymptotic."""
-        return (self.risk_mean - self.theory) / self.theory
+        return (self.test_error_mean - self.test_error_theory) / self.test_error_theory
 
     def agrees(self, rel: float, k: float = 3.0) -> bool:
         """|MC − asymptotic| ≤ k·SEM + rel·asymptotic (docs/conventions.md, "What validated means")."""
-        return abs(self.risk_mean - self.theory) <= k * self.risk_sem + rel * abs(self.theory)
+        return (abs(self.test_error_mean - self.test_error_theory)
+                <= k * self.test_error_sem + rel * abs(self.test_error_theory))
 
     @property
     def z_score(self) -> float:
         """(MC − asymptotic) / SEM (inf when the SEM is 0)."""
-        diff = self.risk_mean - self.theory
-        return diff / self.risk_sem if self.risk_sem > 0 else math.copysign(math.inf, diff)
+        diff = self.test_error_mean - self.test_error_theory
+        return diff / self.test_error_sem if self.test_error_sem > 0 else math.copysign(math.inf, diff)
 
     def to_dict(self) -> dict:
         return {
@@ -91,14 +100,14 @@ class ComparisonRow:
             "label": _label(self.setting),
             "d": self.d,
             "seeds": list(self.seeds),
-            "theory": self.theory,
-            "theory_train": self.theory_train,
-            "finite_d": None if math.isnan(self.finite_d) else self.finite_d,
-            "finite_d_train": None if math.isnan(self.finite_d_train) else self.finite_d_train,
-            "risk_mean": self.risk_mean,
-            "risk_sem": self.risk_sem,
-            "train_mean": self.train_mean,
-            "train_sem": self.train_sem,
+            "test_error_theory": self.test_error_theory,
+            "train_error_theory": self.train_error_theory,
+            "test_error_finite_d": None if math.isnan(self.test_error_finite_d) else self.test_error_finite_d,
+            "train_error_finite_d": None if math.isnan(self.train_error_finite_d) else self.train_error_finite_d,
+            "test_error_mean": self.test_error_mean,
+            "test_error_sem": self.test_error_sem,
+            "train_error_mean": self.train_error_mean,
+            "train_error_sem": self.train_error_sem,
             "rel_gap": self.rel_gap,
             "z_score": self.z_score if math.isfinite(self.z_score) else None,
             "finite_d_seeds": len(self.seeds) if self.finite_d_seeds is None else self.finite_d_seeds,
@@ -107,9 +116,10 @@ class ComparisonRow:
         }
 
 
-_COLUMNS = (
-    "label", "d", "seeds", "theory", "finite_d", "risk_mean", "risk_sem", "rel_gap", "z_score",
-    "theory_train", "finite_d_train", "train_mean", "train_sem",
+#: CSV columns of a :class:`Comparison` (the keys of :meth:`ComparisonRow.to_dict`; ``seeds`` is the count).
+COLUMNS = (
+    "label", "d", "seeds", "test_error_theory", "test_error_finite_d", "test_error_mean", "test_error_sem",
+    "rel_gap", "z_score", "train_error_theory", "train_error_finite_d", "train_error_mean", "train_error_sem",
 )
 
 
@@ -119,7 +129,7 @@ class Comparison:
 
     rows: tuple[ComparisonRow, ...]
     config: dict
-    #: header of the per-instance theory column (``finite_d``)
+    #: header of the per-instance theory column (``test_error_finite_d``)
     instance_label: str = "DE on W1"
     #: when set, the markdown gets a column "|gap| ≤ 3 SEM + allowance·theory"
     allowance: float | None = None
@@ -135,26 +145,27 @@ class Comparison:
     def to_csv(self) -> str:
         buf = io.StringIO()
         w = csv.writer(buf)
-        w.writerow(_COLUMNS)
+        w.writerow(COLUMNS)
         for r in self.rows:
             dct = r.to_dict()
-            w.writerow([len(r.seeds) if c == "seeds" else dct[c] for c in _COLUMNS])
+            w.writerow([len(r.seeds) if c == "seeds" else dct[c] for c in COLUMNS])
         return buf.getvalue()
 
     def to_markdown(self) -> str:
         """Table with mean ± SEM, the relative gap to the asymptotic theory and the z-score."""
         extra = self.allowance is not None
-        head = f"| setting | d | seeds | theory | {self.instance_label} | MC risk | gap | z | theory train | MC train |"
+        head = (f"| setting | d | seeds | theory test error | {self.instance_label} | MC test error | gap | z "
+                f"| theory train error | MC train error |")
         lines = [
             head + (f" ≤3SE+{100 * self.allowance:g}% |" if extra else ""),
             "|---|---|---|---|---|---|---|---|---|---|" + ("---|" if extra else ""),
         ]
         for r in self.rows:
             lines.append(
-                f"| {_label(r.setting)} | {r.d} | {len(r.seeds)} | {r.theory:.4f} | "
-                f"{'—' if math.isnan(r.finite_d) else f'{r.finite_d:.4f}'} "
-                f"| {r.risk_mean:.4f} ± {r.risk_sem:.4f} | {100 * r.rel_gap:+.2f}% | {r.z_score:+.1f} "
-                f"| {r.theory_train:.4f} | {r.train_mean:.4f} ± {r.train_sem:.4f} |"
+                f"| {_label(r.setting)} | {r.d} | {len(r.seeds)} | {r.test_error_theory:.4f} | "
+                f"{'—' if math.isnan(r.test_error_finite_d) else f'{r.test_error_finite_d:.4f}'} "
+                f"| {r.test_error_mean:.4f} ± {r.test_error_sem:.4f} | {100 * r.rel_gap:+.2f}% | {r.z_score:+.1f} "
+                f"| {r.train_error_theory:.4f} | {r.train_error_mean:.4f} ± {r.train_error_sem:.4f} |"
                 + ((" yes |" if r.agrees(self.allowance) else " no |") if extra else "")
             )
         return "\n".join(lines)

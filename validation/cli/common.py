@@ -9,7 +9,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from ..store import dumps, write_json
+from ..store import dumps, write_atomic, write_json
 
 
 EXIT_OK, EXIT_ERROR, EXIT_INCOMPLETE, EXIT_INTERRUPTED = 0, 2, 3, 130
@@ -321,3 +321,13 @@ def add_setting_options(p: argparse.ArgumentParser, cls, options: dict) -> None:
         origin = "" if library_default(cls, name) is not None else "; the library requires it"
         p.add_argument("--" + name.replace("_", "-"), dest=name, default=default,
                        help=f"{text} (default {default}{origin})")
+
+
+def write_table(out_dir: "str | None", stem: str, table, csv_text: "str | None" = None) -> None:
+    """Write a comparison table as ``OUT/STEM.{md,csv,json}`` (atomically); nothing when ``out_dir`` is None."""
+    if not out_dir:
+        return
+    out = Path(out_dir)
+    write_atomic(out / f"{stem}.md", _markdown(table) + "\n")
+    write_atomic(out / f"{stem}.csv", table.to_csv() if csv_text is None else csv_text)
+    _write_json(out / f"{stem}.json", table.to_dict())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 import math
 
-from .common import _sweep, add_setting_options, _int, _seeds, Outcome, _not_converged
+from .common import _markdown, check_checkpoint, check_output_dir, write_table, _sweep, add_setting_options, _int, _seeds, Outcome, _not_converged
 
 
 _KRR_SWEEPABLE = ("n", "lam", "noise")
@@ -48,6 +48,19 @@ def _cmd_simulate_krr(args) -> Outcome:
     return Outcome(out if name else out[0], "\n".join(lines), points=len(out))
 
 
+def _cmd_compare_krr(args) -> Outcome:
+    from ..kernels.comparison import compare_krr
+
+    base, name, vals = _krr_setting_and_sweep(args)
+    settings = [base.replace(**{name: v}) for v in vals] if name else [base]
+    check_output_dir(args.out)
+    check_checkpoint(args.checkpoint)
+    table = compare_krr(settings, seeds=_seeds(args.seeds), n_test=args.n_test, checkpoint=args.checkpoint,
+                        progress=args.progress)
+    write_table(args.out, "compare_krr", table)
+    return Outcome(table.to_dict(), _markdown(table), points=len(table.rows))
+
+
 def _add_krr_args(p) -> None:
     from asymptotics.settings import KernelRidge
 
@@ -77,3 +90,13 @@ def add_parsers(risk, simulate, compare) -> None:
     sk.add_argument("--seeds", default="3", help="K (seeds 0..K-1) or an explicit list")
     sk.add_argument("--n-test", type=_int("--n-test", 1), default=2000)
     sk.set_defaults(func=_cmd_simulate_krr)
+
+    ck = compare.add_parser("krr", help="KRR deterministic equivalent vs exact-kernel Monte Carlo "
+                                        "(one of --n/--lam/--noise may be a list: one row each)")
+    _add_krr_args(ck)
+    ck.add_argument("--seeds", default="5", help="K (seeds 0..K-1) or an explicit list")
+    ck.add_argument("--n-test", type=_int("--n-test", 1), default=2000)
+    ck.add_argument("--checkpoint", default=None, help="JSON file to resume from")
+    ck.add_argument("--out", default=None, help="directory for .md/.csv/.json")
+    ck.add_argument("--progress", action="store_true")
+    ck.set_defaults(func=_cmd_compare_krr)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 import argparse
-from pathlib import Path
 from asymptotics.one_step.theory import large_step_limit, one_step_curve, one_step_risk
 from asymptotics.settings import OneStep
-from ..store import write_atomic
 
-from .common import add_setting_options, library_default, _FLOAT, _int, CLIError, parse_number_list, _seeds, _sweep, check_output_dir, check_checkpoint, Outcome, _not_converged, _write_json, _markdown
+from .common import write_table, add_setting_options, library_default, _FLOAT, _int, CLIError, parse_number_list, _seeds, _sweep, check_output_dir, check_checkpoint, Outcome, _not_converged, _markdown
 
 
 _SWEEPABLE = ("psi1", "psi2", "lam", "eta", "noise")
@@ -113,11 +111,7 @@ def _cmd_compare_one_step(args) -> Outcome:
     table = compare_one_step(SPEC_43_SETTINGS, ds=ds, seeds=_seeds(args.seeds), n_test=args.n_test,
                              finite_d=not args.no_finite_d, checkpoint=args.checkpoint,
                              progress=args.progress)
-    if args.out:
-        out = Path(args.out)
-        write_atomic(out / "compare_one_step.md", _markdown(table) + "\n")
-        write_atomic(out / "compare_one_step.csv", table.to_csv())
-        _write_json(out / "compare_one_step.json", table.to_dict())
+    write_table(args.out, "compare_one_step", table)
     return Outcome(table.to_dict(), _markdown(table), points=len(table.rows))
 
 
