@@ -63,6 +63,7 @@ from .common import (
     check_output_dir,
     json_safe,
     parse_number_list,
+    resolve_progress,
 )
 
 __all__ = ["main", "build_parser", "parse_number_list", "json_safe", "check_output_dir", "check_checkpoint",
@@ -122,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
             # floating-point RuntimeWarnings are not shown: non-finite results are flagged instead
             warnings.simplefilter("always")
             warnings.filterwarnings("ignore", category=RuntimeWarning)
+            resolve_progress(args)
             outcome = args.func(args)
         outcome.warnings += [f"{w.category.__name__}: {w.message}" for w in caught
                              if not issubclass(w.category, RuntimeWarning)]

@@ -331,3 +331,18 @@ def write_table(out_dir: "str | None", stem: str, table, csv_text: "str | None" 
     write_atomic(out / f"{stem}.md", _markdown(table) + "\n")
     write_atomic(out / f"{stem}.csv", table.to_csv() if csv_text is None else csv_text)
     _write_json(out / f"{stem}.json", table.to_dict())
+
+
+def add_progress_option(p: argparse.ArgumentParser) -> None:
+    """``--progress`` / ``--no-progress``; the default is on exactly when stderr is a terminal."""
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="per-seed progress on stderr (default: on when stderr is a terminal)")
+
+
+def resolve_progress(args) -> None:
+    """Replace an unset ``--progress`` by "stderr is a terminal" (called once, before the command runs)."""
+    if getattr(args, "progress", False) is None:
+        try:
+            args.progress = sys.stderr.isatty()
+        except (AttributeError, ValueError):  # closed or replaced stderr
+            args.progress = False

@@ -6,7 +6,7 @@ from pathlib import Path
 from asymptotics.settings import OneStep
 from ..store import write_atomic
 
-from .common import CLIError, _seeds, _int, check_output_dir, check_checkpoint, _fmt, Outcome, _write_json, _markdown
+from .common import add_progress_option, CLIError, _seeds, _int, check_output_dir, check_checkpoint, _fmt, Outcome, _write_json, _markdown
 
 
 def _curve_label(curve) -> str:
@@ -101,7 +101,7 @@ def add_parsers(sub) -> None:
     f.add_argument("--raw-teacher", action="store_true", help="do not center the teacher")
     f.add_argument("--out", default="figures")
     f.add_argument("--checkpoint", default=None)
-    f.add_argument("--progress", action="store_true")
+    add_progress_option(f)
     f.add_argument("--json", action="store_true")
     f.set_defaults(func=_cmd_figure)
 

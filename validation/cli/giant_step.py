@@ -7,7 +7,7 @@ from ..store import write_atomic
 
 from asymptotics.settings import GiantStep
 
-from .common import add_setting_options, _int, _scalar, CLIError, _opt, parse_number_list, _seeds, _sweep, check_output_dir, check_checkpoint, Outcome, _not_converged, _write_json, _markdown, _FLOAT
+from .common import add_progress_option, add_setting_options, _int, _scalar, CLIError, _opt, parse_number_list, _seeds, _sweep, check_output_dir, check_checkpoint, Outcome, _not_converged, _write_json, _markdown, _FLOAT
 
 
 _GIANT_SWEEPABLE = ("alpha0", "eta_tilde", "alpha", "width_ratio", "lam", "noise")
@@ -268,7 +268,7 @@ def add_parsers(risk, simulate, compare) -> None:
         sg.add_argument("--d", type=_int("--d", 1), default=256)
         sg.add_argument("--seeds", default="5", help="K (seeds 0..K-1) or an explicit list 3,7,11")
         sg.add_argument("--n-test", type=_int("--n-test", 1), default=10000)
-        sg.add_argument("--progress", action="store_true")
+        add_progress_option(sg)
         sg.set_defaults(func=func)
 
     c2 = compare.add_parser("giant-step", help="sRF theory vs the network (docs/theory/spiked-rf.md §7 Checks A-D + new) or vs the sRF")
@@ -282,6 +282,6 @@ def add_parsers(risk, simulate, compare) -> None:
                     help="relative allowance in |gap| <= 3 SEM + x")
     c2.add_argument("--checkpoint", default=None, help="JSON file to resume from")
     c2.add_argument("--out", default=None, help="directory for .md/.csv/.json")
-    c2.add_argument("--progress", action="store_true")
+    add_progress_option(c2)
     c2.add_argument("--json", action="store_true")
     c2.set_defaults(func=_cmd_compare_giant_step)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 import math
 
-from .common import _markdown, check_checkpoint, check_output_dir, write_table, _sweep, add_setting_options, _int, _seeds, Outcome, _not_converged
+from .common import add_progress_option, _markdown, check_checkpoint, check_output_dir, write_table, _sweep, add_setting_options, _int, _seeds, Outcome, _not_converged
 
 
 _KRR_SWEEPABLE = ("n", "lam", "noise")
@@ -98,5 +98,5 @@ def add_parsers(risk, simulate, compare) -> None:
     ck.add_argument("--n-test", type=_int("--n-test", 1), default=2000)
     ck.add_argument("--checkpoint", default=None, help="JSON file to resume from")
     ck.add_argument("--out", default=None, help="directory for .md/.csv/.json")
-    ck.add_argument("--progress", action="store_true")
+    add_progress_option(ck)
     ck.set_defaults(func=_cmd_compare_krr)

@@ -5,7 +5,7 @@ import argparse
 from asymptotics.one_step.theory import large_step_limit, one_step_curve, one_step_risk
 from asymptotics.settings import OneStep
 
-from .common import write_table, add_setting_options, library_default, _FLOAT, _int, CLIError, parse_number_list, _seeds, _sweep, check_output_dir, check_checkpoint, Outcome, _not_converged, _markdown
+from .common import add_progress_option, write_table, add_setting_options, library_default, _FLOAT, _int, CLIError, parse_number_list, _seeds, _sweep, check_output_dir, check_checkpoint, Outcome, _not_converged, _markdown
 
 
 _SWEEPABLE = ("psi1", "psi2", "lam", "eta", "noise")
@@ -154,7 +154,7 @@ def add_parsers(risk, simulate, compare) -> None:
                     help="exact Gaussian test risk (Mehler series) instead of --n-test test points")
     s1.add_argument("--dtype", choices=("float64", "float32"), default="float64",
                     help="arithmetic precision of the simulation (float32: same draws, rounded; faster)")
-    s1.add_argument("--progress", action="store_true")
+    add_progress_option(s1)
     s1.set_defaults(func=_cmd_simulate_one_step)
     c1 = compare.add_parser("one-step", help="the docs/theory/one-step.md §4.3 configurations at several d")
     c1.add_argument("--d", default="256,512,1024")
@@ -163,6 +163,6 @@ def add_parsers(risk, simulate, compare) -> None:
     c1.add_argument("--no-finite-d", action="store_true", help="skip the finite-d equivalent on W1")
     c1.add_argument("--checkpoint", default=None, help="JSON file to resume from")
     c1.add_argument("--out", default=None, help="directory for .md/.csv/.json")
-    c1.add_argument("--progress", action="store_true")
+    add_progress_option(c1)
     c1.add_argument("--json", action="store_true")
     c1.set_defaults(func=_cmd_compare_one_step)
