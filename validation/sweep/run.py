@@ -384,7 +384,7 @@ def _run_dask(payloads, root, blas, on_corrupt, scheduler, dask_local, done) -> 
                 client = Client(cluster)
             try:
                 n = len(client.scheduler_info().get("workers", {})) or 1
-                futures = client.map(execute_run, payloads, root=root, blas=blas, on_corrupt=on_corrupt,
+                futures = client.map(execute_run, payloads, store_root=root, blas=blas, on_corrupt=on_corrupt,
                                      pure=False)
                 try:
                     for f in as_completed(futures):
@@ -449,7 +449,8 @@ def _hms(s: float) -> str:
     return f"{h}h{m:02d}m{sec:02d}s" if h else (f"{m}m{sec:02d}s" if m else f"{sec}s")
 
 
-_CAL_D = 96  # largest calibration dimension
+_CAL_D = 128  # largest calibration dimension
+_CAL_CONFIGS = 16  # configurations timed per study (an even sample when there are more)
 
 
 def _time_run(payload: dict, blas: int) -> float:
@@ -469,11 +470,12 @@ def _time_run(payload: dict, blas: int) -> float:
 def dry_run(spec, store=None, workers: "int | None" = None, blas: int = 1, calibrate: bool = True) -> DryRun:
     """Number of runs, estimated time and peak memory per run of a sweep, without running it.
 
-    Time (``calibrate=True``): for each study, one theory run is timed, and one seed of its first
-    configuration is simulated at d_b = min(96, d_min) and d_a = d_b / 2; the cost of a simulation at d is
-    t(d_b)·(d/d_b)^p with the measured exponent p = log(t_b/t_a)/log(d_b/d_a) clipped to [2, 3] (every
-    per-seed cost is O(d²)–O(d³) at fixed ratios).  This takes about a second per study and is usually
-    within a factor 2.  ``calibrate=False`` skips timing (``seconds`` is NaN).  Peak memory per run is
+    Time (``calibrate=True``, a measurement, not a flop model): for each study, one theory run is timed;
+    one seed of each configuration (at most 16, an even sample) is simulated at d_b = min(128, d_min),
+    and the first one also at d_a = d_b / 2; a simulation run at d is estimated as t_config(d_b)·(d/d_b)^p
+    with the measured exponent p = log(t_b/t_a)/log(d_b/d_a) clipped to [2, 3] (every per-seed cost is
+    O(d²)–O(d³) at fixed ratios).  This takes a second or two per study; it is a rough estimate (within a
+    factor 2 in our checks) and machine load changes it.  ``calibrate=False`` skips timing (``seconds`` is NaN).  Peak memory per run is
     the family's estimator (:func:`asymptotics.validation.one_step.simulation.one_step_memory`, ...), the
     same one that guards the allocation.
     """
@@ -504,22 +506,30 @@ def dry_run(spec, store=None, workers: "int | None" = None, blas: int = 1, calib
                 secs += _time_run(th[0].payload(), blas) * len(th)
             todo_sims = [r for r in sims if r.key not in done_keys]
             if todo_sims:
-                first = sims[0]
                 d_b = max(fam.min_d, min(_CAL_D, min(study.d)))
                 d_a = max(fam.min_d, d_b // 2)
-                pay = first.payload()
-                t_b = min(_time_run({**pay, "d": d_b}, blas) for _ in range(2))
+                configs = {}
+                for r in todo_sims:
+                    configs.setdefault(repr(r.configuration), r)
+                reps = list(configs.values())
+                if len(reps) > _CAL_CONFIGS:  # evenly spread sample
+                    reps = [reps[round(i * (len(reps) - 1) / (_CAL_CONFIGS - 1))] for i in range(_CAL_CONFIGS)]
+                t_cfg = {repr(r.configuration): _time_run({**r.payload(), "d": d_b}, blas) for r in reps}
+                pay = reps[0].payload()
+                t_b = min(t_cfg[repr(reps[0].configuration)], _time_run({**pay, "d": d_b}, blas))
+                t_cfg[repr(reps[0].configuration)] = t_b
                 if d_a < d_b:
                     t_a = min(_time_run({**pay, "d": d_a}, blas) for _ in range(2))
                     p = math.log(max(t_b, 1e-6) / max(t_a, 1e-6)) / math.log(d_b / d_a)
                 else:
                     p = 3.0
                 p = min(3.0, max(2.0, p))
-                secs += sum(t_b * (r.d / d_b) ** p for r in todo_sims)
+                t_mean = sum(t_cfg.values()) / len(t_cfg)
+                secs += sum(t_cfg.get(repr(r.configuration), t_mean) * (r.d / d_b) ** p for r in todo_sims)
             info["seconds"] = secs
             total_seconds += secs
         studies[study.name] = info
-    method = ("calibrated: one timed theory run and one seed at two small d per study, scaled by the "
-              "measured power of d" if calibrate else "not estimated")
+    method = ("calibrated: each configuration timed at one small d, scaled by the power of d measured "
+              "between two small d" if calibrate else "not estimated")
     return DryRun(spec.name, root, len(runs), len(done_keys),
                   total_seconds / max(1, n_workers) if calibrate else math.nan, n_workers, studies, method)

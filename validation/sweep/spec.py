@@ -206,7 +206,7 @@ def _scalar(where: str, v) -> Any:
     return v
 
 
-def _value_list(where: str, v, allow_scalar: bool = False) -> tuple:
+def _value_list(where: str, v, allow_scalar: bool = False, unique: bool = True) -> tuple:
     if not isinstance(v, list):
         if allow_scalar:
             v = [v]
@@ -215,6 +215,8 @@ def _value_list(where: str, v, allow_scalar: bool = False) -> tuple:
     if not v:
         raise SpecError(f"{where} is an empty list")
     out = tuple(_scalar(f"{where}[{i}]", x) for i, x in enumerate(v))
+    if not unique:
+        return out
     seen = set()
     for x in out:
         k = (type(x) is str, x)
@@ -321,7 +323,7 @@ def _parse_study(raw, i: int) -> Study:
                                 f"{', '.join(sorted(option_names))}" + (" (list dimensions in the study's d)"
                                                                         if k == "d" else ""))
     grid = {k: _value_list(f"{where}: grid.{k}", v) for k, v in grid.items()}
-    zipped = {k: _value_list(f"{where}: zip.{k}", v) for k, v in zipped.items()}
+    zipped = {k: _value_list(f"{where}: zip.{k}", v, unique=False) for k, v in zipped.items()}
     both = sorted(set(grid) & set(zipped))
     if both:
         raise SpecError(f"{where}: {', '.join(both)} in both grid and zip")
@@ -329,6 +331,8 @@ def _parse_study(raw, i: int) -> Study:
     if len(set(lengths.values())) > 1:
         raise SpecError(f"{where}: zipped lists must have equal lengths, got "
                         + ", ".join(f"{k}: {n}" for k, n in lengths.items()))
+    if zipped and len(set(zip(*zipped.values()))) != len(next(iter(zipped.values()))):
+        raise SpecError(f"{where}: zip lists the same combination twice")
     missing = [k for k in fam.required if k not in setting and k not in grid and k not in zipped]
     if missing:
         raise SpecError(f"{where}: setting field(s) {', '.join(missing)} not given (in setting, grid or zip)")
