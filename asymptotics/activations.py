@@ -1,4 +1,4 @@
-"""Activations and teachers: one object giving a sympy expression, a numpy callable and its derivative.
+"""Activations and teachers: one object giving a numpy callable, its derivative and a sympy expression.
 
 An :class:`Activation` is built by :func:`get_activation` from
 
@@ -12,6 +12,12 @@ Registry entries carry hand-written, overflow-safe numpy implementations; expres
 with :func:`sympy.lambdify`.  Every activation is checked to be square-integrable under N(0, 1)
 (the Hermite expansion, and every formula in the package, needs ``E f(z)^2 < ∞``).
 
+sympy is imported on first use only (it costs about as much as numpy and scipy together): a registry
+name, or ``centered:`` of one, carries its numpy f and f', its breakpoints, its smoothness and the
+float of its Gaussian mean, so that float Hermite constants and every theory built on them never
+load sympy.  Its :attr:`Activation.expr` is built when first asked for (exact coefficients,
+``to_dict``, ``mp``); expressions are parsed with sympy from the start.
+
 >>> act = get_activation("tanh")
 >>> float(act(0.5)), float(act.derivative(0.0))
 (0.46211715726000974, 1.0)
@@ -21,36 +27,47 @@ z**3 - 3*z
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from functools import lru_cache
-from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import mpmath
 import numpy as np
-import sympy
 from scipy import special
 
 from .errors import ActivationError, UnknownActivationError
-from .expressions import parse_expression
 
-__all__ = ["Activation", "get_activation", "REGISTRY_NAMES", "z"]
+if TYPE_CHECKING:  # sympy is imported lazily, on first use (module docstring)
+    import sympy
 
-#: The variable of every activation expression.
-z = sympy.Symbol("z", real=True)
+__all__ = ["Activation", "get_activation", "REGISTRY_NAMES", "z"]  # noqa: F822 (z: module __getattr__)
 
 ArrayFn = Callable[[np.ndarray], np.ndarray]
 
 
-def _he(k: int) -> tuple[sympy.Expr, ArrayFn, ArrayFn]:
+@lru_cache(maxsize=1)
+def _symbol() -> "sympy.Symbol":
+    """The variable ``z`` of every activation expression (imports sympy)."""
+    import sympy
+
+    return sympy.Symbol("z", real=True)
+
+
+def __getattr__(name: str):
+    # ``from asymptotics.activations import z`` still works; the symbol (and sympy) is made on demand
+    if name == "z":
+        return _symbol()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _he_fns(k: int) -> tuple[ArrayFn, ArrayFn]:
     """Normalized probabilists' Hermite polynomial He_k(z)/√k! and its derivative √k·he_{k-1}."""
-    expr = sympy.expand(sympy.hermite_prob(k, z) / sympy.sqrt(sympy.factorial(k)))
     coef = np.zeros(k + 1)
     coef[k] = 1.0 / math.sqrt(math.factorial(k))
     dcoef = np.polynomial.hermite_e.hermeder(coef)
     return (
-        expr,
         lambda x, c=coef: np.polynomial.hermite_e.hermeval(x, c),
         lambda x, c=dcoef: np.polynomial.hermite_e.hermeval(x, c),
     )
@@ -60,40 +77,48 @@ def _sqrt2pi_density(x: np.ndarray) -> np.ndarray:
     return np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
 
 
-def _build_registry() -> dict[str, tuple[sympy.Expr, ArrayFn, ArrayFn]]:
-    relu_expr = sympy.Max(z, 0)
-    reg: dict[str, tuple[sympy.Expr, ArrayFn, ArrayFn]] = {
-        "linear": (z, lambda x: x * 1.0, lambda x: np.ones_like(x)),
-        "tanh": (sympy.tanh(z), np.tanh, lambda x: 1.0 / np.cosh(x) ** 2),
-        "erf": (sympy.erf(z), special.erf, lambda x: 2.0 / math.sqrt(math.pi) * np.exp(-x * x)),
-        "relu": (relu_expr, lambda x: np.maximum(x, 0.0), lambda x: (x > 0).astype(float)),
-        "softplus": (
-            sympy.log(1 + sympy.exp(z)),
-            lambda x: np.logaddexp(0.0, x),
-            special.expit,
-        ),
-        "sigmoid": (
-            1 / (1 + sympy.exp(-z)),
-            special.expit,
-            lambda x: special.expit(x) * special.expit(-x),
-        ),
-        "gelu": (
-            z * (1 + sympy.erf(z / sympy.sqrt(2))) / 2,
+@dataclasses.dataclass(frozen=True)
+class _Entry:
+    """A registry activation without sympy: f, f', its kinks (breakpoints besides the always-added
+    0; a smooth entry has none) and the float of E f(z) (used by ``centered:NAME``).  The sympy
+    expression is :func:`_registry_expr`; ``tests/test_activations.py`` checks the kinks and the
+    means against it."""
+
+    fn: ArrayFn
+    dfn: ArrayFn
+    kinks: tuple = ()
+    mean: float = 0.0
+
+
+def _build_registry() -> dict[str, _Entry]:
+    reg: dict[str, _Entry] = {
+        "linear": _Entry(lambda x: x * 1.0, lambda x: np.ones_like(x)),
+        "tanh": _Entry(np.tanh, lambda x: 1.0 / np.cosh(x) ** 2),
+        "erf": _Entry(special.erf, lambda x: 2.0 / math.sqrt(math.pi) * np.exp(-x * x)),
+        # E relu = 1/√(2π), E|z| = √(2/π), E gelu = 1/(2√π), E cos = e^{-1/2}: float() of the exact values
+        "relu": _Entry(lambda x: np.maximum(x, 0.0), lambda x: (x > 0).astype(float), (0.0,), 0.3989422804014327),
+        # E softplus, E silu: 30-digit Gaussian quadrature of the expression, rounded to float
+        "softplus": _Entry(lambda x: np.logaddexp(0.0, x), special.expit, (), 0.8060591833474398),
+        "sigmoid": _Entry(special.expit, lambda x: special.expit(x) * special.expit(-x), (), 0.5),
+        "gelu": _Entry(
             lambda x: x * special.ndtr(x),
             lambda x: special.ndtr(x) + x * _sqrt2pi_density(x),
+            (),
+            0.28209479177387814,
         ),
-        "silu": (
-            z / (1 + sympy.exp(-z)),
+        "silu": _Entry(
             lambda x: x * special.expit(x),
             lambda x: special.expit(x) * (1.0 + x * special.expit(-x)),
+            (),
+            0.20662096414190703,
         ),
-        "sin": (sympy.sin(z), np.sin, np.cos),
-        "cos": (sympy.cos(z), np.cos, lambda x: -np.sin(x)),
-        "sign": (sympy.sign(z), np.sign, lambda x: np.zeros_like(x)),
-        "abs": (sympy.Abs(z), np.abs, np.sign),
+        "sin": _Entry(np.sin, np.cos),
+        "cos": _Entry(np.cos, lambda x: -np.sin(x), (), 0.6065306597126334),
+        "sign": _Entry(np.sign, lambda x: np.zeros_like(x), (0.0,)),
+        "abs": _Entry(np.abs, np.sign, (0.0,), 0.7978845608028654),
     }
     for k in range(1, 7):
-        reg[f"he{k}"] = _he(k)
+        reg[f"he{k}"] = _Entry(*_he_fns(k))
     return reg
 
 
@@ -102,24 +127,138 @@ _REGISTRY = MappingProxyType(_build_registry())
 #: Names accepted by :func:`get_activation` (besides expressions and ``centered:`` names).
 REGISTRY_NAMES: tuple[str, ...] = tuple(_REGISTRY)
 
-@dataclass(frozen=True)
+
+@lru_cache(maxsize=None)
+def _registry_exprs() -> MappingProxyType:
+    """The sympy expression of every registry entry (imports sympy; built once)."""
+    import sympy
+
+    z = _symbol()
+    exprs = {
+        "linear": z,
+        "tanh": sympy.tanh(z),
+        "erf": sympy.erf(z),
+        "relu": sympy.Max(z, 0),
+        "softplus": sympy.log(1 + sympy.exp(z)),
+        "sigmoid": 1 / (1 + sympy.exp(-z)),
+        "gelu": z * (1 + sympy.erf(z / sympy.sqrt(2))) / 2,
+        "silu": z / (1 + sympy.exp(-z)),
+        "sin": sympy.sin(z),
+        "cos": sympy.cos(z),
+        "sign": sympy.sign(z),
+        "abs": sympy.Abs(z),
+    }
+    for k in range(1, 7):
+        exprs[f"he{k}"] = sympy.expand(sympy.hermite_prob(k, z) / sympy.sqrt(sympy.factorial(k)))
+    return MappingProxyType(exprs)
+
+
+def _registry_expr(name: str) -> "sympy.Expr":
+    return _registry_exprs()[name]
+
+
+@lru_cache(maxsize=None)
+def _exact_means() -> MappingProxyType:
+    """E f(z) in closed form for the registry entries that have one (imports sympy)."""
+    import sympy
+
+    means = {
+        "relu": 1 / sympy.sqrt(2 * sympy.pi),
+        "abs": sympy.sqrt(2 / sympy.pi),
+        "gelu": 1 / (2 * sympy.sqrt(sympy.pi)),
+        "cos": sympy.exp(-sympy.Rational(1, 2)),
+        "sigmoid": sympy.Rational(1, 2),
+        "linear": sympy.Integer(0),
+        "tanh": sympy.Integer(0),
+        "erf": sympy.Integer(0),
+        "sin": sympy.Integer(0),
+        "sign": sympy.Integer(0),
+    }
+    means.update({f"he{k}": sympy.Integer(0) for k in range(1, 7)})  # He_k ⟂ 1
+    return MappingProxyType(means)
+
+
+@dataclasses.dataclass(frozen=True)
+class _LazyExpr:
+    """The sympy expression of a registry-derived activation, built on first use.
+
+    ``key`` identifies the function (``("registry", name)`` or ``("centered", name)``): two lazy
+    expressions are equal when their keys are; against a sympy expression, the built one is compared.
+    """
+
+    key: tuple
+    build: Callable = dataclasses.field(compare=False, repr=False)
+
+    def __eq__(self, other):
+        if isinstance(other, _LazyExpr):
+            return self.key == other.key
+        return NotImplemented
+
+    def __hash__(self):
+        return hash(self.key)
+
+
 class Activation:
     """A scalar function of one Gaussian variable, in three forms.
+
+    ``Activation(name, expr, fn, dfn)``; frozen (attributes cannot be set), equal when the names and
+    the expressions are equal, hashable.
 
     Attributes
     ----------
     name : str
         Registry name, ``centered:NAME``, or the expression string as given.
     expr : sympy.Expr
-        The function as a sympy expression in :data:`z`.
+        The function as a sympy expression in :data:`z` (built on first access for the registry:
+        importing sympy is the cost).
     fn, dfn : callable
         Vectorized numpy implementations of f and f' (float64 arrays in and out).
+    breakpoints : tuple of float or None
+        Where f may fail to be smooth, 0 included, when known without sympy (registry entries);
+        None: read from ``expr`` by :func:`asymptotics.hermite.activation_breakpoints`.
+    smooth : bool or None
+        No kink or jump, when known without sympy; None: read from ``expr``.
     """
 
-    name: str
-    expr: sympy.Expr
-    fn: ArrayFn = field(repr=False, compare=False)
-    dfn: ArrayFn = field(repr=False, compare=False)
+    __slots__ = ("name", "fn", "dfn", "_expr", "breakpoints", "smooth", "_built")
+
+    def __init__(self, name: str, expr, fn: ArrayFn, dfn: ArrayFn, *,
+                 breakpoints: tuple | None = None, smooth: bool | None = None):
+        for attr, value in (("name", name), ("_expr", expr), ("fn", fn), ("dfn", dfn),
+                            ("breakpoints", None if breakpoints is None else tuple(breakpoints)),
+                            ("smooth", smooth), ("_built", None)):
+            object.__setattr__(self, attr, value)
+
+    def __setattr__(self, attr, value):
+        raise dataclasses.FrozenInstanceError(f"cannot assign to field {attr!r}")
+
+    __delattr__ = __setattr__
+
+    @property
+    def expr(self) -> "sympy.Expr":
+        if not isinstance(self._expr, _LazyExpr):
+            return self._expr
+        if self._built is None:
+            object.__setattr__(self, "_built", self._expr.build())
+        return self._built
+
+    def __eq__(self, other):
+        if not isinstance(other, Activation):
+            return NotImplemented
+        if self.name != other.name:
+            return False
+        if isinstance(self._expr, _LazyExpr) and isinstance(other._expr, _LazyExpr):
+            return self._expr == other._expr
+        return bool(self.expr == other.expr)
+
+    def __hash__(self):
+        return hash(("Activation", self.name))
+
+    def __repr__(self):
+        return f"Activation(name={self.name!r})"
+
+    def __reduce__(self):  # copy / deepcopy (attributes cannot be set one by one)
+        return (_restore, (self.name, self._expr, self.fn, self.dfn, self.breakpoints, self.smooth))
 
     def __call__(self, x):
         """f(x), elementwise."""
@@ -134,13 +273,16 @@ class Activation:
         return _mp_eval(self.expr, x)
 
     def is_polynomial(self) -> bool:
-        return bool(self.expr.is_polynomial(z))
+        return bool(self.expr.is_polynomial(_symbol()))
 
     def to_dict(self) -> dict:
         return {"name": self.name, "expr": str(self.expr)}
 
 
-def _mp_eval(expr: sympy.Expr, x):
+
+def _restore(name, expr, fn, dfn, breakpoints, smooth) -> Activation:
+    return Activation(name, expr, fn, dfn, breakpoints=breakpoints, smooth=smooth)
+def _mp_eval(expr: "sympy.Expr", x):
     """Evaluate ``expr`` at ``x`` with mpmath at the current working precision."""
     fn = _mp_callable(expr)
     return fn(x)
@@ -167,19 +309,23 @@ _MP_GUARDS = MappingProxyType({name: _guarded(name) for name in ("exp", "sinh", 
 
 
 @lru_cache(maxsize=256)
-def _mp_callable(expr: sympy.Expr):
+def _mp_callable(expr: "sympy.Expr"):
     """mpmath-evaluating lambdified ``expr`` (cached: lambdify is slow and expressions are few)."""
-    return sympy.lambdify(z, expr, modules=["mpmath"])
+    import sympy
+
+    return sympy.lambdify(_symbol(), expr, modules=["mpmath"])
 
 
 @lru_cache(maxsize=256)
-def _mp_callable_guarded(expr: sympy.Expr):
+def _mp_callable_guarded(expr: "sympy.Expr"):
     """As :func:`_mp_callable`, but exp, sinh and cosh raise OverflowError for arguments beyond
     :data:`MP_EXP_LIMIT` (used by the input checks, which evaluate at |z| up to 160)."""
-    return sympy.lambdify(z, expr, modules=[dict(_MP_GUARDS), "mpmath"])
+    import sympy
+
+    return sympy.lambdify(_symbol(), expr, modules=[dict(_MP_GUARDS), "mpmath"])
 
 
-def derivative_expr(expr: sympy.Expr, name: str = "") -> sympy.Expr:
+def derivative_expr(expr: "sympy.Expr", name: str = "") -> "sympy.Expr":
     """The almost-everywhere derivative f' used by :meth:`Activation.derivative`.
 
     ``sympy.diff`` differentiates kinks into Heaviside / sign factors (Max(z, 0)' = Heaviside(z),
@@ -187,19 +333,25 @@ def derivative_expr(expr: sympy.Expr, name: str = "") -> sympy.Expr:
     the pointwise derivative away from the finitely many breakpoints (as for the registry's
     ``sign``).  Raises :class:`ActivationError` if sympy leaves a derivative unevaluated.
 
+    >>> import sympy
+    >>> from asymptotics.activations import z
     >>> derivative_expr(sympy.Max(z, 0)), derivative_expr(sympy.sign(z) * z**2)
     (Heaviside(z), 2*z*sign(z))
     """
-    d = sympy.diff(expr, z).replace(sympy.DiracDelta, lambda *args: sympy.Integer(0))
+    import sympy
+
+    d = sympy.diff(expr, _symbol()).replace(sympy.DiracDelta, lambda *args: sympy.Integer(0))
     if d.has(sympy.Derivative, sympy.Subs):
         raise ActivationError(f"activation {name or expr!r} has no closed-form derivative ({d})")
     return d
 
 
-def _compile_numpy(expr: sympy.Expr, name: str = "") -> tuple[ArrayFn, ArrayFn]:
+def _compile_numpy(expr: "sympy.Expr", name: str = "") -> tuple[ArrayFn, ArrayFn]:
+    import sympy
+
     modules = [{"Heaviside": lambda x, h0=0.5: np.heaviside(x, h0)}, "scipy", "numpy"]
-    f = sympy.lambdify(z, expr, modules=modules)
-    df = sympy.lambdify(z, derivative_expr(expr, name), modules=modules)
+    f = sympy.lambdify(_symbol(), expr, modules=modules)
+    df = sympy.lambdify(_symbol(), derivative_expr(expr, name), modules=modules)
 
     def fn(x, _f=f):
         x = np.asarray(x, dtype=float)
@@ -215,9 +367,11 @@ def _compile_numpy(expr: sympy.Expr, name: str = "") -> tuple[ArrayFn, ArrayFn]:
     return fn, dfn
 
 
-def _parse(text: str) -> sympy.Expr:
+def _parse(text: str) -> "sympy.Expr":
     """The sympy expression of an expression string, by the whitelist parser (no code runs)."""
-    return parse_expression(text, z)
+    from .expressions import parse_expression  # imports sympy: only expressions need it
+
+    return parse_expression(text, _symbol())
 
 
 #: Points where :func:`check_real_valued` evaluates an expression: every unit step on [-40, 40]
@@ -227,7 +381,7 @@ _REAL_CHECK_POINTS = tuple(
 )
 
 
-def check_real_valued(expr: sympy.Expr, name: str) -> None:
+def check_real_valued(expr: "sympy.Expr", name: str) -> None:
     """Raise :class:`ActivationError` if f takes complex values on the real line.
 
     An activation is a map R → R.  ``sqrt(z)``, ``log(z)``, ``z**0.5`` or ``(-1)**z`` are complex
@@ -236,11 +390,15 @@ def check_real_valued(expr: sympy.Expr, name: str) -> None:
     decide (``expr.is_extended_real``) and otherwise numeric: f is evaluated at 30 digits at the
     82 points of ``_REAL_CHECK_POINTS`` in [-40, 40] and any imaginary part > 1e-20·(1 + |f|) fails.
 
+    >>> import sympy
+    >>> from asymptotics.activations import z
     >>> check_real_valued(sympy.sqrt(z), "sqrt(z)")
     Traceback (most recent call last):
     ...
     asymptotics.errors.ActivationError: activation 'sqrt(z)' is complex-valued at z = -0.0517 (an activation must be real on the whole real line; e.g. use sqrt(abs(z)) or log(abs(z)))
     """
+    import sympy
+
     hint = "an activation must be real on the whole real line; e.g. use sqrt(abs(z)) or log(abs(z))"
     if expr.has(sympy.I):
         raise ActivationError(f"activation {name!r} is complex-valued ({hint})")
@@ -257,7 +415,7 @@ def check_real_valued(expr: sympy.Expr, name: str) -> None:
                 raise ActivationError(f"activation {name!r} is complex-valued at z = {x:.4g} ({hint})")
 
 
-def check_square_integrable(expr: sympy.Expr, name: str) -> None:
+def check_square_integrable(expr: "sympy.Expr", name: str) -> None:
     """Raise :class:`ActivationError` unless E f(z)² < ∞ for z ~ N(0, 1).
 
     Two ways to fail are checked: Gaussian tails (f(z)² e^{-z²/2} must vanish as |z| → ∞, tested at
@@ -270,7 +428,7 @@ def check_square_integrable(expr: sympy.Expr, name: str) -> None:
         # Tails: log(f² φ z²) must decrease to below -50 over the last three radii (a polynomial
         # always passes, whatever its degree, and is not tested).
         radii = (10, 20, 40, 80, 160)
-        for sgn in (1, -1) if not expr.is_polynomial(z) else ():
+        for sgn in (1, -1) if not expr.is_polynomial(_symbol()) else ():
             logs = []
             for r in radii:
                 try:
@@ -310,10 +468,13 @@ def check_square_integrable(expr: sympy.Expr, name: str) -> None:
                     )
 
 
-def _real_singularities(expr: sympy.Expr, limit: int = 20) -> list:
+def _real_singularities(expr: "sympy.Expr", limit: int = 20) -> list:
     """Finite real points where ``expr`` is not continuous (empty when sympy cannot tell)."""
+    import sympy
+    import sympy.calculus.util
+
     try:
-        dom = sympy.calculus.util.continuous_domain(expr, z, sympy.S.Reals)
+        dom = sympy.calculus.util.continuous_domain(expr, _symbol(), sympy.S.Reals)
     except (NotImplementedError, ValueError, TypeError):
         return []
     complement = sympy.S.Reals - dom
@@ -355,18 +516,27 @@ def _resolve(text: str) -> Activation:
     key = text.lower()
     if key.startswith("centered:"):
         base = _resolve(text.split(":", 1)[1].strip())
-        mu0 = _gaussian_mean_exact_or_float(base)
-        expr = base.expr - mu0
-        mu0f = float(mu0)
+        if base.name in _REGISTRY:  # the float mean is known: no sympy until expr is asked for
+            mu0f = _REGISTRY[base.name].mean
+            expr = _LazyExpr(("centered", base.name), lambda b=base: b.expr - _gaussian_mean_exact_or_float(b))
+        else:
+            mu0 = _gaussian_mean_exact_or_float(base)
+            expr = base.expr - mu0
+            mu0f = float(mu0)
         return Activation(
-            name=f"centered:{base.name}",
-            expr=expr,
+            f"centered:{base.name}",
+            expr,
             fn=lambda x, f=base.fn, m=mu0f: f(x) - m,
             dfn=base.dfn,
+            breakpoints=base.breakpoints,
+            smooth=base.smooth,
         )
     if key in _REGISTRY:
-        expr, fn, dfn = _REGISTRY[key]
-        return Activation(name=key, expr=expr, fn=fn, dfn=dfn)
+        entry = _REGISTRY[key]
+        return Activation(
+            key, _LazyExpr(("registry", key), lambda k=key: _registry_expr(k)), entry.fn, entry.dfn,
+            breakpoints=tuple(sorted({0.0, *entry.kinks})), smooth=not entry.kinks,
+        )
     expr = _parse(text)
     check_real_valued(expr, text)
     check_square_integrable(expr, text)
@@ -375,9 +545,11 @@ def _resolve(text: str) -> Activation:
 
 
 
-def _gaussian_mean_exact_or_float(act: Activation) -> sympy.Expr:
-    """E f(z): exact when sympy integrates quickly enough for the registry's simple cases, else a float."""
-    exact = _EXACT_MEANS.get(act.name)
+def _gaussian_mean_exact_or_float(act: Activation) -> "sympy.Expr":
+    """E f(z): exact for the registry entries that have a closed form, else 30 digits by mpmath."""
+    import sympy
+
+    exact = _exact_means().get(act.name)
     if exact is not None:
         return exact
     with mpmath.workdps(30):
@@ -385,20 +557,3 @@ def _gaussian_mean_exact_or_float(act: Activation) -> sympy.Expr:
             lambda t: act.mp(t) * mpmath.npdf(t), [-mpmath.inf, -5, 0, 5, mpmath.inf]
         )
     return sympy.Float(val, 30)
-
-
-_EXACT_MEANS = MappingProxyType(
-    {
-        "relu": 1 / sympy.sqrt(2 * sympy.pi),
-        "abs": sympy.sqrt(2 / sympy.pi),
-        "gelu": 1 / (2 * sympy.sqrt(sympy.pi)),
-        "cos": sympy.exp(-sympy.Rational(1, 2)),
-        "sigmoid": sympy.Rational(1, 2),
-        "linear": sympy.Integer(0),
-        "tanh": sympy.Integer(0),
-        "erf": sympy.Integer(0),
-        "sin": sympy.Integer(0),
-        "sign": sympy.Integer(0),
-    }
-)
-

@@ -98,11 +98,11 @@ def _sympy_functions() -> dict[str, tuple[Callable, int, int]]:
 
 def _registry_functions() -> dict[str, tuple[Callable, int, int]]:
     """Every registry activation f as a function: f(arg) = expr_f with z replaced by arg."""
-    from .activations import _REGISTRY, z  # local import: activations imports this module
+    from .activations import _registry_exprs, z  # local import: activations imports this module (lazily)
 
     return {
         name: _unary(lambda arg, e=expr: e.subs(z, arg) if arg != z else e)
-        for name, (expr, _fn, _dfn) in _REGISTRY.items()
+        for name, expr in _registry_exprs().items()
     }
 
 
