@@ -3,7 +3,7 @@
 Pure theory: settings in, frozen result dataclasses out (no simulation, no plotting, no I/O).
 
 >>> from asymptotics import OneStep, one_step_risk
->>> round(one_step_risk(OneStep("tanh", "tanh", psi1=2, psi2=2, lam=1e-2, eta=2, noise=0.1)).risk, 4)
+>>> round(one_step_risk(OneStep("tanh", "tanh", psi1=2, psi2=2, lam=1e-2, eta=2, noise=0.1)).test_error, 4)
 0.1178
 """
 
@@ -22,11 +22,12 @@ _EXPORTS = {
     "errors": ("ActivationError", "AsymptoticsError", "ConvergenceError", "DegenerateActivationError", "InvalidParameterError", "RootFindingError", "UnknownActivationError", "ExpressionError", "ResourceError",),
     "hermite": ("HermiteCoefficients", "HermiteConstants", "hermite_coefficients", "hermite_constants",),
     "one_step.theory": ("LargeStepLimit", "OneStepRisk", "kernel_lower_bound", "large_step_limit", "one_step_curve", "one_step_risk", "one_step_risk_on_weights", "rf_risk", "spike",),
-    "settings": ("GiantStep", "OneStep",),
+    "settings": ("GiantStep", "KernelRidge", "OneStep", "TargetProfile",),
+    "results": ("CORE_FIELDS", "TheoryResult",),
     "fixed_point": ("FixedPointResult", "solve_along", "solve_fixed_point",),
     "spiked_rf.theory": ("OptimalRidge", "SRFParameters", "SRFRisk", "optimal_ridge", "srf_curve", "srf_parameters", "srf_risk",),
     "gegenbauer": ("gegenbauer_coefficients", "harmonic_dimension",),
-    "kernels.theory": ("KernelRidge", "KRRRisk", "dot_product_kernel", "kernel_gegenbauer", "krr_risk", "krr_risk_curve", "krr_staircase", "krr_transition",),
+    "kernels.theory": ("KRRRisk", "KRRTransition", "dot_product_kernel", "kernel_gegenbauer", "krr_curve", "krr_risk", "krr_staircase", "krr_transition",),
     "kernels.sample_complexity": ("SampleComplexity", "krr_sample_complexity", "krr_sample_complexity_curve", "transition_psi",),
     "spiked_rf.validity": ("Validity", "srf_validity",),
     "spiked_rf.heterogeneous": ("SpikeLaw", "HeteroSRFRisk", "HeteroOrderParameters", "hetero_srf_risk", "hetero_srf_curve", "ClassMarchenkoPastur", "ClassEmpiricalSpectrum", "SpikeBulkScaled", "BaLargeStep", "ba_large_step", "large_step_risk",),

@@ -3,9 +3,16 @@
 A setting is checked once, at construction, so that every function receiving one can trust it.
 Names follow the symbols of docs/conventions.md.
 
+Every setting (:class:`OneStep`, :class:`GiantStep`, :class:`KernelRidge`) is a validated frozen
+dataclass with ``replace(**changes)`` (validated again), ``to_dict()`` and ``from_dict()``
+(``S.from_dict(s.to_dict()) == s``).  Shared names and defaults: ``lam`` (ridge, default 0.01; each
+family's own normalization, see the class), ``noise`` (label-noise std σ_ε, default 0).
+
 >>> s = OneStep(student="tanh", teacher="tanh", psi1=2, psi2=2, lam=1e-2, eta=1, noise=0.1)
 >>> s.replace(eta=0).eta
 0.0
+>>> OneStep.from_dict(s.to_dict()) == s
+True
 >>> OneStep(student="tanh", teacher="tanh", psi1=-1, psi2=2, lam=1e-2)
 Traceback (most recent call last):
 ...
@@ -16,7 +23,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from numbers import Integral, Real
 
 import numpy as np
@@ -25,7 +33,7 @@ from .activations import Activation, get_activation
 from .errors import InvalidParameterError
 
 __all__ = [
-    "OneStep", "GiantStep", "check_int", "check_positive", "check_nonnegative", "check_finite", "check_range",
+    "OneStep", "GiantStep", "KernelRidge", "TargetProfile", "KERNEL_KINDS", "DEFAULT_LAM", "check_int", "check_positive", "check_nonnegative", "check_finite", "check_range",
     "check_float_array",
     "check_choice",
     "RATIO_RANGE", "RIDGE_RANGE", "NOISE_MAX", "STEP_MAX",
@@ -42,6 +50,10 @@ RIDGE_RANGE = (1e-12, 1e12)
 NOISE_MAX = 1e6
 #: Largest |η| (one-step learning rate) and |η̃| (giant-step normalized learning rate).
 STEP_MAX = 1e6
+#: Default ridge λ of every setting (each in its family's normalization).
+DEFAULT_LAM = 0.01
+#: Kernel kinds of :class:`KernelRidge`: second layer only (RF / NNGP), first layer only (NTK), both.
+KERNEL_KINDS = ("rf", "ntk", "both")
 
 
 def _paren(meaning: str) -> str:
@@ -169,8 +181,35 @@ def _noise(value) -> float:
     return check_range("noise", x, 0.0, NOISE_MAX, "the label-noise std")
 
 
+class _Setting:
+    """``replace``, ``to_dict`` and ``from_dict`` shared by the settings (frozen dataclasses)."""
+
+    def replace(self, **changes):
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        """Every field as plain data: activations by name, nested objects by their ``to_dict()``."""
+        out = {}
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            out[f.name] = v.name if isinstance(v, Activation) else (v.to_dict() if hasattr(v, "to_dict") else v)
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict):
+        """The setting whose :meth:`to_dict` is ``d`` (validated like the constructor)."""
+        if not isinstance(d, dict):
+            raise InvalidParameterError(f"{cls.__name__}.from_dict needs a dict, got {type(d).__name__}")
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - names)
+        if unknown:
+            raise InvalidParameterError(f"{cls.__name__} has no field(s) {', '.join(map(repr, unknown))}")
+        return cls(**d)
+
+
 @dataclass(frozen=True)
-class OneStep:
+class OneStep(_Setting):
     """One gradient step on the first layer, then ridge on the trained features (Ba et al. 2022).
 
     docs/theory/one-step.md §1: network f(x) = aᵀσ(Wᵀx)/√N, W0 ∈ R^{d×N} iid N(0, 1/d),
@@ -187,11 +226,12 @@ class OneStep:
     psi2 : float
         N/d, the width ratio (> 0).
     lam : float
-        Ridge λ ≥ 0 (λ = 0 is the ridgeless limit, defined where the solution is).
+        Ridge λ ≥ 0 of (1/n)‖y − Φa‖² + (λ/N)‖a‖²; default 0.01 (λ = 0 is the ridgeless limit, defined
+        where the solution is).
     eta : float
-        Learning rate η = Θ(1) (the risk depends on η²).
+        Learning rate η = Θ(1) (the risk depends on η²); default 0, no step (the random-features baseline).
     noise : float
-        Label-noise standard deviation σ_ε ≥ 0.
+        Label-noise standard deviation σ_ε ≥ 0; default 0.
 
     Domains (checked here, see :data:`RATIO_RANGE` ...): ratios in [1e-6, 1e6], λ ∈ {0} ∪ [1e-12, 1e12],
     σ_ε ∈ [0, 1e6], |η| ≤ 1e6; outside them the double-precision formulas lose their meaning.
@@ -201,7 +241,7 @@ class OneStep:
     teacher: Activation
     psi1: float
     psi2: float
-    lam: float
+    lam: float = DEFAULT_LAM
     eta: float = 0.0
     noise: float = 0.0
 
@@ -215,24 +255,10 @@ class OneStep:
         set_(self, "eta", check_range("eta", self.eta, -STEP_MAX, STEP_MAX, "the learning rate"))
         set_(self, "noise", _noise(self.noise))
 
-    def replace(self, **changes) -> "OneStep":
-        """A copy with some fields changed (validated again)."""
-        return dataclasses.replace(self, **changes)
-
-    def to_dict(self) -> dict:
-        return {
-            "student": self.student.name,
-            "teacher": self.teacher.name,
-            "psi1": self.psi1,
-            "psi2": self.psi2,
-            "lam": self.lam,
-            "eta": self.eta,
-            "noise": self.noise,
-        }
 
 
 @dataclass(frozen=True)
-class GiantStep:
+class GiantStep(_Setting):
     """One giant gradient step on the first layer, then ridge on fresh data (Cui et al. 2024).
 
     docs/theory/spiked-rf.md §1 and docs/conventions.md: W0 ∈ R^{p×d} with unit-norm rows, a = 1/√p
@@ -255,7 +281,7 @@ class GiantStep:
     lam : float
         Ridge λ ≥ 0 of the un-normalized objective; default 0.01 (the authors' Simulations notebook).
     noise : float
-        Label-noise standard deviation σ_ε ≥ 0 (on every label: first-step batch and readout batch).
+        Label-noise standard deviation σ_ε ≥ 0 (on every label: first-step batch and readout batch); default 0.
 
     Domains (checked here, see :data:`RATIO_RANGE` ...): ratios in [1e-6, 1e6], λ ∈ {0} ∪ [1e-12, 1e12],
     σ_ε ∈ [0, 1e6], |η̃| ≤ 1e6; outside them the double-precision formulas lose their meaning.
@@ -274,7 +300,7 @@ class GiantStep:
     eta_tilde: float
     alpha: float
     width_ratio: float = 1.0
-    lam: float = 0.01
+    lam: float = DEFAULT_LAM
     noise: float = 0.0
 
     def __post_init__(self):
@@ -289,18 +315,128 @@ class GiantStep:
         set_(self, "lam", _ridge(self.lam))
         set_(self, "noise", _noise(self.noise))
 
-    def replace(self, **changes) -> "GiantStep":
-        """A copy with some fields changed (validated again)."""
-        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class TargetProfile:
+    """Degree profile F_k² = ‖P_k f*‖²_{L²} of a target on the sphere (docs/theory/kernels.md §6.1).
+
+    ``F2[k]`` for k = 0..order; ``tail`` = ‖f*‖² − Σ_k F_k² (degrees above ``order``, never resolved).
+
+    >>> TargetProfile.from_dict(TargetProfile((0.0, 1.0), 0.5).to_dict()).norm2
+    1.5
+    """
+
+    F2: tuple
+    tail: float = 0.0
+    source: str = ""
+
+    @property
+    def order(self) -> int:
+        return len(self.F2) - 1
+
+    @property
+    def norm2(self) -> float:
+        return float(sum(self.F2)) + self.tail
+
+    def above(self, ell: int) -> float:
+        """F²_{>ℓ} = Σ_{k>ℓ} F_k² + tail."""
+        return float(sum(self.F2[ell + 1 :])) + self.tail
 
     def to_dict(self) -> dict:
-        return {
-            "student": self.student.name,
-            "teacher": self.teacher.name,
-            "alpha0": self.alpha0,
-            "eta_tilde": self.eta_tilde,
-            "alpha": self.alpha,
-            "width_ratio": self.width_ratio,
-            "lam": self.lam,
-            "noise": self.noise,
-        }
+        return {"F2": list(self.F2), "tail": self.tail, "norm2": self.norm2, "source": self.source}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TargetProfile":
+        """Inverse of :meth:`to_dict` (``norm2`` is derived and ignored)."""
+        if not isinstance(d, dict) or "F2" not in d:
+            raise InvalidParameterError(f"a target profile dict needs the key 'F2', got {d!r}")
+        F2 = tuple(check_nonnegative("F2[k]", v, "squared norm of a degree part") for v in d["F2"])
+        return cls(F2, check_nonnegative("tail", d.get("tail", 0.0), "unresolved norm"), str(d.get("source", "")))
+
+
+@dataclass(frozen=True)
+class KernelRidge(_Setting):
+    """KRR on the sphere with a two-layer-network kernel (docs/theory/kernels.md §6.1).
+
+    Parameters
+    ----------
+    kernel : {"ntk", "rf", "both"}
+        Which kernel of the activation (§6.6); ``"both"`` is d·h_NT + h_RF.
+    activation : str or Activation
+        The network activation whose kernel is used (KRR has no student network and no teacher
+        activation, hence not ``student`` / ``teacher``).
+    d : int
+        Input dimension (3 ≤ d ≤ 1e12); x ~ Unif(S^{d−1}(√d)).
+    n : float
+        Number of training samples (> 0; real values allowed for theory curves).
+    lam : float
+        Ridge λ ≥ 0 in f̂ = K(x, X)(K + λ I)^{-1} y (not divided by n); default 0.01.
+    noise : float
+        Label-noise standard deviation σ_ε ≥ 0; default 0.
+    target : str, mapping, TargetProfile or activation
+        Degree profile ``"k:F2,..."`` / {k: F2} / a :class:`TargetProfile` dict, or a single-index target
+        g(⟨β, x⟩) given by an activation name or expression (prefix ``"fn:"`` to force this reading),
+        decomposed at this d; default ``"1:1"`` (a linear target of unit norm).
+
+    Domains (checked here): λ ∈ {0} ∪ [1e-12, 1e12], σ_ε ∈ [0, 1e6], n > 0, 3 ≤ d ≤ 1e12.
+
+    >>> KernelRidge("ntk", "relu", d=20, n=100, lam=0.1, noise=0.0, target="1:1").target.F2
+    (0.0, 1.0)
+    >>> s = KernelRidge("ntk", "relu", d=20, n=100, target="1:1,2:0.5")
+    >>> KernelRidge.from_dict(s.to_dict()) == s, s.replace(n=200).n
+    (True, 200.0)
+    >>> KernelRidge("ntk", "relu", d=20, n=-1, lam=0.1, noise=0.0, target="1:1")
+    Traceback (most recent call last):
+    ...
+    asymptotics.errors.InvalidParameterError: n must be a finite number > 0 (number of training samples), got -1.0
+    """
+
+    kernel: str
+    activation: Activation
+    d: int
+    n: float
+    lam: float = DEFAULT_LAM
+    noise: float = 0.0
+    target: TargetProfile = field(default_factory=lambda: TargetProfile((0.0, 1.0)))
+
+    def __post_init__(self):
+        from .kernels.theory import dot_product_kernel   # lazy: the kernel module imports sympy
+        set_ = object.__setattr__
+        if not (isinstance(self.kernel, str) and self.kernel in KERNEL_KINDS):
+            raise InvalidParameterError(f"kernel must be one of {', '.join(KERNEL_KINDS)}, got {self.kernel!r}")
+        set_(self, "activation", get_activation(self.activation))
+        d = self.d
+        if isinstance(d, bool) or not (isinstance(d, (Integral, np.integer)) or (isinstance(d, float) and d.is_integer())):
+            raise InvalidParameterError(f"d must be an integer >= 3 (the input dimension), got {d!r}")
+        if not 3 <= d <= 10**12:
+            raise InvalidParameterError(f"d must be an integer >= 3 and <= 1e12 (the input dimension), got {d!r}")
+        set_(self, "d", int(d))
+        set_(self, "n", check_positive("n", self.n, "number of training samples"))
+        set_(self, "lam", _ridge(self.lam))
+        set_(self, "noise", _noise(self.noise))
+        set_(self, "target", _resolve_target(self.target, self.d))
+        dot_product_kernel(self.activation, self.kernel, self.d)   # validates the kernel exists
+
+    @property
+    def kernel_fn(self):
+        """The :class:`~asymptotics.kernels.theory.DotProductKernel` of this setting."""
+        from .kernels.theory import dot_product_kernel
+        return dot_product_kernel(self.activation, self.kernel, self.d)
+
+
+def _resolve_target(target, d: int) -> TargetProfile:
+    from .kernels.theory import parse_target, target_profile
+    if isinstance(target, TargetProfile):
+        return target
+    if isinstance(target, Activation):
+        return target_profile(target, d)
+    if isinstance(target, dict) and "F2" in target:
+        return TargetProfile.from_dict(target)
+    if isinstance(target, str):
+        if target.startswith("fn:"):
+            return target_profile(target[3:], d)
+        if re.match(r"\s*\d", target):
+            return parse_target(target)
+        return target_profile(target, d)
+    return parse_target(target)

@@ -23,15 +23,15 @@ def test_compare_table_and_resume(tmp_path):
     assert len(saved["records"]) == 4 and saved["config"]["ds"] == [24, 48]
     # resumed: identical numbers without recomputation
     t2 = compare_one_step([S], ds=(24, 48), seeds=2, n_test=500, checkpoint=ck)
-    assert [r.risk_mean for r in t2.rows] == [r.risk_mean for r in t1.rows]
+    assert [r.test_error_mean for r in t2.rows] == [r.test_error_mean for r in t1.rows]
     with pytest.raises(InvalidParameterError, match="different configuration"):
         compare_one_step([S], ds=(24,), seeds=3, n_test=500, checkpoint=ck)
     md = t1.to_markdown()
     assert md.count("\n") == 3 and "±" in md
     rows = list(csv.DictReader(io.StringIO(t1.to_csv())))
-    assert float(rows[0]["theory"]) == pytest.approx(t1.rows[0].theory)
+    assert float(rows[0]["test_error_theory"]) == pytest.approx(t1.rows[0].test_error_theory)
     r = t1.rows[0]
-    assert r.rel_gap == pytest.approx((r.risk_mean - r.theory) / r.theory)
+    assert r.rel_gap == pytest.approx((r.test_error_mean - r.test_error_theory) / r.test_error_theory)
     json.dumps(t1.to_dict(), allow_nan=False)
 
 

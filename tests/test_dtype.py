@@ -43,7 +43,7 @@ U32 = 2.0 ** -24
 
 def _first(record) -> float:
     """The test error of a per-seed record, whichever vocabulary the record uses."""
-    return record.test_error if hasattr(record, "test_error") else record.risk
+    return record.test_error
 
 
 def _worst_case_rel_change(setting: OneStep, d: int, seed: int, risk: float) -> float:

@@ -50,7 +50,7 @@ def test_simulation_option_and_errors():
     assert ex.to_dict()["test_risk"] == "exact"
     for a, b in zip(ex.per_seed, mc.per_seed):  # same networks and readouts, different risk estimate
         assert a.train_error == b.train_error
-        assert a.risk == pytest.approx(b.risk, rel=0.05)
+        assert a.test_error == pytest.approx(b.test_error, rel=0.05)
     with pytest.raises(InvalidParameterError):
         simulate_one_step(s, d=64, seeds=1, test_risk="exact", features="gaussian-equivalent")
     with pytest.raises(InvalidParameterError, match="correlation"):

@@ -263,9 +263,9 @@ def _entry_points() -> dict:
     E["krr_risk"] = (
         st.fixed_dictionaries({"s": kernel_kw, "max_degree": integer(1, 20), "tail_factor": num(1, 1e4)}),
         lambda kw: A.krr_risk(_kridge(kw["s"]), max_degree=kw["max_degree"], tail_factor=kw["tail_factor"]))
-    E["krr_risk_curve"] = (
+    E["krr_curve"] = (
         st.fixed_dictionaries({"s": kernel_kw, "ns": st.lists(num(1, 500), max_size=3)}),
-        lambda kw: A.krr_risk_curve(_kridge(kw["s"]), kw["ns"]))
+        lambda kw: A.krr_curve(_kridge(kw["s"]), "n", kw["ns"]))
     E["krr_transition"] = (
         st.fixed_dictionaries({"xi": st.lists(num(0.0, 2), min_size=0, max_size=4), "h1": num(0.1, 5),
                                "target": _weighted(st.sampled_from(["1:1", "2:1", "1:1,2:0.5"]), st.sampled_from(WEIRD)),

@@ -205,8 +205,8 @@ def test_compare_giant_step_table_and_resume(tmp_path):
     t2 = compare_giant_step([GIANT_STEP_CHECKS["B"]], model="network", **kw)
     assert t1.to_dict()["rows"] == t2.to_dict()["rows"] and len(t1.rows) == 2
     row = t1.rows[1]
-    assert row.theory == pytest.approx(srf_risk(B.replace(alpha=2.0)).test_error)
-    assert math.isfinite(row.finite_d)  # theory at the measured (r, c, γ)
+    assert row.test_error_theory == pytest.approx(srf_risk(B.replace(alpha=2.0)).test_error)
+    assert math.isfinite(row.test_error_finite_d)  # theory at the measured (r, c, γ)
     assert row.finite_d_seeds == 2 and row.finite_d_dropped == 0
     assert t1.to_dict()["rows"][1]["finite_d_seeds"] == 2
 
@@ -221,9 +221,9 @@ def test_comparison_row_counts_seeds_left_out_of_the_instance_average():
     """A seed whose per-instance theory did not converge is counted, not silently averaged away."""
     from asymptotics.validation.comparison import ComparisonRow
 
-    row = ComparisonRow(setting=B, d=24, seeds=(0, 1, 2), theory=0.3, theory_train=0.1, finite_d=0.31,
-                        finite_d_train=0.1, risk_mean=0.3, risk_sem=0.01, train_mean=0.1, train_sem=0.01,
-                        finite_d_seeds=2)
+    row = ComparisonRow(setting=B, d=24, seeds=(0, 1, 2), test_error_theory=0.3, train_error_theory=0.1,
+                        test_error_finite_d=0.31, train_error_finite_d=0.1, test_error_mean=0.3,
+                        test_error_sem=0.01, train_error_mean=0.1, train_error_sem=0.01, finite_d_seeds=2)
     assert row.finite_d_dropped == 1 and row.to_dict()["finite_d_dropped"] == 1
 
 

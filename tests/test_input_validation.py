@@ -70,7 +70,7 @@ def test_domain_edges_give_finite_results():
                     r = A.one_step_risk(A.OneStep(**{**ONE, "psi1": p1, "psi2": p2, "lam": lam}))
                 except InvalidParameterError:
                     continue
-                assert all(math.isfinite(v) and v >= 0 for v in (r.risk, r.train_error, r.risk_rf))
+                assert all(math.isfinite(v) and v >= 0 for v in (r.test_error, r.train_error, r.test_error_rf))
 
 
 def test_precision_loss_is_refused_not_returned():

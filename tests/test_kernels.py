@@ -24,7 +24,7 @@ from asymptotics.kernels.theory import (
     dot_product_kernel,
     krr_equivalent,
     krr_risk,
-    krr_risk_curve,
+    krr_curve,
     krr_staircase,
     krr_transition,
     kernel_gegenbauer,
@@ -255,13 +255,13 @@ def test_spec_table_67():
     ns = [200, 400, 820, 1600, 3000, 6000]
     de_spec = [1.69, 1.43, 1.16, 0.91, 0.72]
     asym_spec = [1.37, 1.26, 1.08, 0.87, 0.71, 0.61]
-    curve = krr_risk_curve(_setting(), ns)
+    curve = krr_curve(_setting(), "n", ns)
     for r, v in zip(curve, de_spec):
         assert abs(r.test_error - v) <= 0.006
     g = kernel_gegenbauer(RELU_NT, 40, 2)
     for n, v in zip(ns, asym_spec):
         t = krr_transition(g.xi, g.h1, TARGET_67, ell=2, psi=n / 819, noise=0.5)
-        assert abs(t.risk - v) <= 0.006
+        assert abs(t.test_error - v) <= 0.006
     # the curve equals pointwise evaluation (warm start changes nothing)
     for n, r in zip(ns, curve):
         assert r.test_error == pytest.approx(krr_risk(_setting(n=n)).test_error, rel=1e-10)
@@ -304,8 +304,8 @@ def test_transition_ridgeless_limits():
     F2 = "2:1.0,3:0.3"
     s2, Fgt = 0.09, 0.3
     for psi in (0.3, 0.7, 1.5, 4.0):
-        exact = krr_transition(xi, h1, F2, 2, psi, lam=0.0, noise=0.3).risk
-        tiny = krr_transition(xi, h1, F2, 2, psi, lam=1e-10, noise=0.3).risk
+        exact = krr_transition(xi, h1, F2, 2, psi, lam=0.0, noise=0.3).test_error
+        tiny = krr_transition(xi, h1, F2, 2, psi, lam=1e-10, noise=0.3).test_error
         if psi > 1:
             formula = Fgt + (s2 + Fgt) / (psi - 1)
         else:
@@ -313,8 +313,8 @@ def test_transition_ridgeless_limits():
         assert exact == pytest.approx(formula, rel=1e-14)
         assert tiny == pytest.approx(formula, rel=1e-7)
     big = krr_transition(xi, h1, F2, 2, [1e-6, 1e6], lam=0.1, noise=0.3)
-    assert big[0].risk == pytest.approx(1.3, rel=1e-4)                    # ψ → 0: F²_{≥ℓ}
-    assert big[1].risk == pytest.approx(0.3, rel=1e-4)                    # ψ → ∞: F²_{>ℓ}
+    assert big[0].test_error == pytest.approx(1.3, rel=1e-4)                    # ψ → 0: F²_{≥ℓ}
+    assert big[1].test_error == pytest.approx(0.3, rel=1e-4)                    # ψ → ∞: F²_{>ℓ}
     with pytest.raises(InvalidParameterError, match="diverges"):
         krr_transition(xi, h1, F2, 2, 1.0)
 
@@ -326,7 +326,7 @@ def test_deterministic_equivalent_tends_to_transition_formula():
     s = _setting(d=d, lam=0.01, noise=0.3)
     for psi in (0.3, 1.0, 5.0):
         de = krr_risk(s.replace(n=psi * B2)).test_error
-        asym = krr_transition(g.xi, g.h1, s.target, 2, psi, lam=0.01, noise=0.3).risk
+        asym = krr_transition(g.xi, g.h1, s.target, 2, psi, lam=0.01, noise=0.3).test_error
         assert abs(de - asym) < 0.006 * asym
 
 

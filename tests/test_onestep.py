@@ -35,7 +35,7 @@ SPEC_43 = [
 @pytest.mark.parametrize("student,teacher,psi1,psi2,lam,noise,eta,ref", SPEC_43)
 def test_spec_reference_table(student, teacher, psi1, psi2, lam, noise, eta, ref):
     r = one_step_risk(OneStep(student, teacher, psi1, psi2, lam, eta, noise))
-    assert r.risk == pytest.approx(ref, abs=6e-5)
+    assert r.test_error == pytest.approx(ref, abs=6e-5)
 
 
 def test_spec_figure_tables_sample():
@@ -46,28 +46,28 @@ def test_spec_figure_tables_sample():
     # results/one_step/centered_relu.md; the centered/raw identity in
     # test_centered_and_raw_teacher_are_consistent guards that setting instead.
     a = OneStep("tanh", "centered:softplus", psi1=1, psi2=2, lam=1e-4, noise=0.25)
-    risks = [r.risk for r in one_step_curve(a.replace(psi1=16), "eta", [0, 1, 2, 4])]
+    risks = [r.test_error for r in one_step_curve(a.replace(psi1=16), "eta", [0, 1, 2, 4])]
     np.testing.assert_allclose(risks, [0.052, 0.051, 0.050, 0.045], atol=6e-4)
-    assert one_step_risk(a.replace(psi1=2, eta=4)).risk == pytest.approx(1.103, abs=6e-4)
+    assert one_step_risk(a.replace(psi1=2, eta=4)).test_error == pytest.approx(1.103, abs=6e-4)
 
 
 
 def test_lambda_to_infinity_gives_teacher_power():
     for teacher in ("tanh", "relu", "centered:softplus"):
         s = OneStep("tanh", teacher, psi1=3, psi2=1.5, lam=1e9, eta=2, noise=0.3)
-        assert one_step_risk(s).risk == pytest.approx(hermite_constants(teacher).norm2, rel=1e-6)
+        assert one_step_risk(s).test_error == pytest.approx(hermite_constants(teacher).norm2, rel=1e-6)
 
 
 def test_eta_zero_is_rf_risk_and_improvement_nonnegative():
     base = OneStep("tanh", "tanh", psi1=1, psi2=1, lam=1e-2, noise=0.1)
     r0 = one_step_risk(base)
-    assert r0.risk == r0.risk_rf and r0.improvement == 0.0
+    assert r0.test_error == r0.test_error_rf and r0.improvement == 0.0
     for psi1 in (0.5, 2, 8):
         for psi2 in (0.5, 2):
             for eta in (0.5, 3):
                 r = one_step_risk(base.replace(psi1=psi1, psi2=psi2, eta=eta))
                 assert r.improvement > 0
-                assert r.risk >= r.lower_bound  # Fact 4
+                assert r.test_error >= r.lower_bound  # Fact 4
 
 
 def test_improvement_vanishes_with_width_and_grows_with_eta():
@@ -80,7 +80,7 @@ def test_improvement_vanishes_with_width_and_grows_with_eta():
     s = OneStep("tanh", "tanh", psi1=1000, psi2=2, lam=1e-2, noise=0.1)
     deltas = [r.improvement for r in one_step_curve(s, "eta", [1, 2, 4, 8])]
     np.testing.assert_allclose(deltas, [0.0015, 0.0049, 0.0123, 0.0195], atol=1e-4)
-    assert one_step_risk(s.replace(eta=8)).risk == pytest.approx(0.0323, abs=1e-4)
+    assert one_step_risk(s.replace(eta=8)).test_error == pytest.approx(0.0323, abs=1e-4)
 
 
 def test_no_improvement_without_linear_teacher_component():
@@ -95,14 +95,14 @@ def test_curve_equals_pointwise():
     for param, vals in (("psi2", [0.25, 1, 4]), ("lam", [1e-3, 1e-1, 1]), ("psi1", [0.5, 3, 20])):
         curve = one_step_curve(s, param, vals)
         for v, r in zip(vals, curve):
-            assert r.risk == pytest.approx(one_step_risk(s.replace(**{param: v})).risk, rel=1e-10)
+            assert r.test_error == pytest.approx(one_step_risk(s.replace(**{param: v})).test_error, rel=1e-10)
 
 
 def test_ridgeless_limit_is_continuous():
     s = OneStep("tanh", "tanh", psi1=3, psi2=1, lam=0.0, eta=1, noise=0.1)
-    assert one_step_risk(s).risk == pytest.approx(one_step_risk(s.replace(lam=1e-9)).risk, rel=1e-6)
+    assert one_step_risk(s).test_error == pytest.approx(one_step_risk(s.replace(lam=1e-9)).test_error, rel=1e-6)
     s = s.replace(psi1=0.5)
-    assert one_step_risk(s).risk == pytest.approx(one_step_risk(s.replace(lam=1e-9)).risk, rel=1e-5)
+    assert one_step_risk(s).test_error == pytest.approx(one_step_risk(s.replace(lam=1e-9)).test_error, rel=1e-5)
     with pytest.raises(InvalidParameterError, match="interpolation"):
         one_step_risk(s.replace(psi1=1, psi2=1))
 
@@ -137,7 +137,7 @@ def test_finite_d_equivalent_converges_to_asymptotic(student, teacher):
     asym = one_step_risk(s)
     rng = np.random.default_rng(11)
     vals = [one_step_risk_on_weights(s, *_spiked_weights(rng, 800, s)) for _ in range(6)]
-    for got, want in (([v.test_error for v in vals], asym.risk), ([v.train_error for v in vals], asym.train_error)):
+    for got, want in (([v.test_error for v in vals], asym.test_error), ([v.train_error for v in vals], asym.train_error)):
         mean, sem = np.mean(got), np.std(got, ddof=1) / np.sqrt(len(got))
         # The quadratic form along β fluctuates by O(1/sqrt(d)) per draw (measured: relative SEM
         # ~0.7% at d = 800 with 8 draws); the mean has an O(1/d) bias (0.3-0.5% at d = 1600).
@@ -179,5 +179,5 @@ def test_centered_and_raw_teacher_are_consistent():
     c = OneStep("tanh", "centered:relu", psi1=5, psi2=0.5, lam=1e-2, eta=0, noise=0.1)
     raw, cen = one_step_risk(c.replace(teacher="relu")), one_step_risk(c)
     mu0 = hermite_constants("relu").mu0
-    assert raw.risk - cen.risk == pytest.approx(mu0**2 / (1 - cen.df2), rel=1e-10)
-    assert cen.risk == pytest.approx(0.2551, abs=6e-5)
+    assert raw.test_error - cen.test_error == pytest.approx(mu0**2 / (1 - cen.df2), rel=1e-10)
+    assert cen.test_error == pytest.approx(0.2551, abs=6e-5)

@@ -120,10 +120,10 @@ def test_spike_of_rank_one_update():
     beta /= np.linalg.norm(beta)
     sp = spike_statistics(W0, W1, beta)
     assert sp.norm == pytest.approx(np.linalg.norm(u) * np.linalg.norm(a), rel=1e-12)
-    assert sp.alignment2 == pytest.approx((u @ beta) ** 2 / (u @ u), rel=1e-10)
+    assert sp.alignment == pytest.approx((u @ beta) ** 2 / (u @ u), rel=1e-10)
     assert sp.direction.shape == (d,)
     none = spike_statistics(W0, W0.copy(), beta)  # η = 0: no spike, direction undefined
-    assert none.norm == 0.0 and math.isnan(none.alignment2) and none.direction.shape == (d,)
+    assert none.norm == 0.0 and math.isnan(none.alignment) and none.direction.shape == (d,)
 
 
 # ---------------------------------------------------------------- features and readout
@@ -298,13 +298,13 @@ def test_simulate_seed_equals_hand_protocol(student, features):
     rec = simulate_seed(s, d, seed, n_test=n_test, features=features, chunk_size=256)
     risk, train, W1, coef, beta = _hand_protocol(s, d, seed, student, n_test, features != "network")
     assert (rec.N, rec.n, rec.n_readout) == (12, 32, 32)
-    assert rec.risk == pytest.approx(risk, rel=1e-8)
+    assert rec.test_error == pytest.approx(risk, rel=1e-8)
     assert rec.train_error == pytest.approx(train, rel=1e-8)
     np.testing.assert_allclose(network_for_seed(s, d, seed).W1, W1, rtol=1e-10)
     if features == "network":
         ex = simulate_seed(s, d, seed, test_risk="exact")
         act = "tanh" if student == "tanh" else "softplus"
-        assert ex.risk == pytest.approx(exact_risk(W1, coef, beta, act, "tanh"), rel=1e-8)
+        assert ex.test_error == pytest.approx(exact_risk(W1, coef, beta, act, "tanh"), rel=1e-8)
 
 
 def test_estimate_risk_by_hand_and_mean_sem():
@@ -345,7 +345,7 @@ def test_paired_network_vs_finite_d_equivalent_on_the_same_weights():
     for seed in range(12):
         net = network_for_seed(s, 256, seed)
         de = one_step_risk_on_weights(s, net.W1, net.beta).test_error
-        rel.append(simulate_seed(s, 256, seed, network=net, test_risk="exact").risk / de - 1)
+        rel.append(simulate_seed(s, 256, seed, network=net, test_risk="exact").test_error / de - 1)
     mean, sem = np.mean(rel), np.std(rel, ddof=1) / math.sqrt(len(rel))
     assert 3 * sem < 0.05, sem
     assert abs(mean) < 3 * sem, (mean, sem)

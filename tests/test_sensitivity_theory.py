@@ -165,7 +165,7 @@ def test_rf_risk_equals_deterministic_spectrum_equivalent():
         s = OneStep("tanh", "tanh", psi1=psi1, psi2=0.5, lam=lam, eta=0.0, noise=0.2)
         fin = one_step_risk_on_weights(s, W, beta)
         asym = one_step_risk(s)
-        assert fin.test_error == pytest.approx(asym.risk, rel=1e-4)
+        assert fin.test_error == pytest.approx(asym.test_error, rel=1e-4)
         assert fin.train_error == pytest.approx(asym.train_error, rel=1e-4)
         assert fin.df1 == pytest.approx(asym.df1, rel=1e-4)
         assert fin.kappa * N == pytest.approx(asym.effective_ridge, rel=1e-4)

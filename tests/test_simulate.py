@@ -93,7 +93,7 @@ def test_eta_zero_keeps_W0():
     net = sample_one_step(_setting(eta=0.0), 40, 3)
     np.testing.assert_array_equal(net.W1, net.W0)
     spike = net.spike()
-    assert spike.norm == 0.0 and math.isnan(spike.alignment2)
+    assert spike.norm == 0.0 and math.isnan(spike.alignment)
     sim = simulate_one_step(_setting(eta=0.0), 30, 2, n_test=500)
     assert all(r.spike_norm == 0.0 for r in sim.per_seed)
     json.dumps(sim.to_dict(), allow_nan=False)  # NaN alignment is written as null
@@ -105,7 +105,7 @@ def test_reproducible_and_seed_dependent():
     b = simulate_one_step(s, 40, [3, 4], n_test=1000)
     assert a.to_dict() == b.to_dict()
     r3, r4 = a.per_seed
-    assert r3.risk != r4.risk and r3.train_error != r4.train_error and r3.spike_norm != r4.spike_norm
+    assert r3.test_error != r4.test_error and r3.train_error != r4.train_error and r3.spike_norm != r4.spike_norm
     # the seed fixes the network independently of the other streams
     n1 = sample_one_step(s, 40, spawn_generators(3, ("network",))["network"])
     assert n1.spike().norm == pytest.approx(r3.spike_norm, rel=1e-12)
@@ -118,18 +118,18 @@ def test_reproducible_and_seed_dependent():
 def test_summary_statistics_and_dict():
     s = _setting()
     sim = simulate_one_step(s, 30, 3, n_test=800)
-    risks = np.array([r.risk for r in sim.per_seed])
-    assert sim.risk_mean == pytest.approx(risks.mean(), rel=1e-14)
-    assert sim.risk_sem == pytest.approx(risks.std(ddof=1) / math.sqrt(3), rel=1e-12)
+    risks = np.array([r.test_error for r in sim.per_seed])
+    assert sim.test_error_mean == pytest.approx(risks.mean(), rel=1e-14)
+    assert sim.test_error_sem == pytest.approx(risks.std(ddof=1) / math.sqrt(3), rel=1e-12)
     tr = np.array([r.train_error for r in sim.per_seed])
     assert sim.train_error_sem == pytest.approx(tr.std(ddof=1) / math.sqrt(3), rel=1e-12)
     d = json.loads(json.dumps(sim.to_dict(), allow_nan=False))
-    for key in ("risk_mean", "risk_sem", "train_error_mean", "train_error_sem", "d", "seeds", "per_seed"):
+    for key in ("test_error_mean", "test_error_sem", "train_error_mean", "train_error_sem", "d", "seeds", "per_seed"):
         assert key in d
     assert d["setting"] == s.to_dict() and d["seeds"] == [0, 1, 2]
-    assert set(d["per_seed"][0]) >= {"seed", "risk", "train_error", "spike_norm", "alignment2", "d", "N", "n"}
+    assert set(d["per_seed"][0]) >= {"seed", "test_error", "train_error", "spike_norm", "alignment", "d", "N", "n"}
     single = simulate_one_step(s, 30, [5], n_test=800)
-    assert single.risk_sem == 0.0 and single.train_error_sem == 0.0
+    assert single.test_error_sem == 0.0 and single.train_error_sem == 0.0
 
 
 def test_train_error_is_the_readout_fit():
@@ -169,7 +169,7 @@ def test_chunked_risk_equals_unchunked():
     # whole simulation: chunk size changes nothing (gradient and test set are both chunked)
     a = simulate_one_step(s, 25, [2], n_test=1000, chunk_size=64).per_seed[0]
     b = simulate_one_step(s, 25, [2], n_test=1000, chunk_size=5000).per_seed[0]
-    assert a.risk == pytest.approx(b.risk, rel=1e-10)
+    assert a.test_error == pytest.approx(b.test_error, rel=1e-10)
     assert a.train_error == pytest.approx(b.train_error, rel=1e-10)
 
 
@@ -182,7 +182,7 @@ def test_huge_ridge_gives_teacher_norm():
     m2 = gauss(lambda z: teacher.fn(z) ** 2)
     m4 = gauss(lambda z: teacher.fn(z) ** 4)
     se = math.sqrt((m4 - m2**2) / (n_test * K))
-    assert abs(sim.risk_mean - m2) < 4 * se
+    assert abs(sim.test_error_mean - m2) < 4 * se
     # the noisy training error is then E y² = E f*² + σ_ε² (finite-sample, n2 = 80 per seed)
     assert sim.train_error_mean == pytest.approx(m2 + 0.25, rel=0.15)
 
@@ -200,7 +200,7 @@ def test_alignment_matches_gamma2():
     mu1_star = gauss(lambda z: z * np.tanh(z))
     E_y = gauss(lambda z: np.tanh(z) ** 2) + s.noise**2
     gamma2 = mu1_star**2 / (mu1_star**2 + E_y / s.psi1)
-    al = [sample_one_step(s, 400, seed).spike().alignment2 for seed in range(4)]
+    al = [sample_one_step(s, 400, seed).spike().alignment for seed in range(4)]
     assert abs(np.mean(al) - gamma2) < 0.03, (np.mean(al), gamma2)
     # the spike norm is r = |η μ1| (μ1*² + E_y/ψ1)^{1/2} times ‖a‖ ≈ 1 (docs/theory/one-step.md §2), looser
     net = sample_one_step(s, 400, 0)
@@ -217,7 +217,7 @@ def test_spike_statistics_small_matrix():
     v = rng.standard_normal(5)
     sp = spike_statistics(W0, W0 + np.outer(u, v), beta)
     assert sp.norm == pytest.approx(0.6 * np.linalg.norm(v), rel=1e-12)
-    assert sp.alignment2 == pytest.approx(1.0, rel=1e-12)
+    assert sp.alignment == pytest.approx(1.0, rel=1e-12)
 
 
 def test_gaussian_equivalent_features_close_to_network():
@@ -229,9 +229,9 @@ def test_gaussian_equivalent_features_close_to_network():
     assert ge.features == "gaussian-equivalent"
     # same W1 (same network stream), different features
     assert [r.spike_norm for r in ge.per_seed] == [r.spike_norm for r in net.per_seed]
-    assert ge.risk_mean != net.risk_mean
-    tol = 3 * math.hypot(ge.risk_sem, net.risk_sem) + 0.01
-    assert abs(ge.risk_mean - net.risk_mean) < tol
+    assert ge.test_error_mean != net.test_error_mean
+    tol = 3 * math.hypot(ge.test_error_sem, net.test_error_sem) + 0.01
+    assert abs(ge.test_error_mean - net.test_error_mean) < tol
 
 
 # ---------------------------------------------------------------- validation and failures
@@ -268,4 +268,4 @@ def test_overflow_raises_instead_of_nan():
         sim = simulate_one_step(s, 20, 1, n_test=100)
     except NonFiniteError:
         return
-    assert math.isfinite(sim.risk_mean) and math.isfinite(sim.train_error_mean)
+    assert math.isfinite(sim.test_error_mean) and math.isfinite(sim.train_error_mean)

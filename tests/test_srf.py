@@ -265,7 +265,7 @@ def test_r0_reduces_to_rf_ridge(student, teacher, psi1, psi2, lam1, noise):
                   lam=lam1 * psi1 / psi2, noise=noise)
     res = srf_risk(s)
     assert res.srf.r == 0
-    assert res.test_error == pytest.approx(rf.risk, rel=1e-8)
+    assert res.test_error == pytest.approx(rf.test_error, rel=1e-8)
     assert res.train_error == pytest.approx(rf.train_error, rel=1e-8)
     # with r = 0 the spike direction is invisible: γ must not matter
     assert srf_risk(s, srf=(0.0, 1.0, 0.7)).test_error == pytest.approx(res.test_error, rel=1e-9)
@@ -353,7 +353,7 @@ def test_optimal_ridge():
     for f in (0.8, 1.25):
         assert srf_risk(s.replace(lam=opt.lam * f)).test_error >= opt.test_error - 1e-9
     assert opt.test_error < srf_risk(s).test_error
-    assert set(opt.to_dict()) == {"lam", "test_error", "at_boundary", "risk"}
+    assert set(opt.to_dict()) == {"lam", "test_error", "at_boundary", "result"}
     with pytest.raises(InvalidParameterError):
         optimal_ridge(s, lam_range=(1.0, 0.1))
 
@@ -361,7 +361,9 @@ def test_optimal_ridge():
 def test_result_dict_and_frozen():
     r = srf_risk(CHECK_B)
     d = r.to_dict()
-    assert set(d) == {"test_error", "train_error", "order_parameters", "srf", "converged", "nit"}
+    assert set(d) == {"test_error", "train_error", "order_parameters", "srf", "converged", "nit", "nfev",
+                      "residual", "method", "backend", "setting"}
+    assert d["setting"] == CHECK_B.to_dict() and type(r).from_dict(d) == r
     assert set(d["srf"]) == {"r", "c", "gamma"}
     assert {"q1", "q2", "V1", "V2", "theta", "psi", "m"} <= set(d["order_parameters"])
     assert d["converged"] is True and isinstance(d["nit"], int)

@@ -28,13 +28,13 @@ FINITE_SIZE_256 = 0.02
 def test_theory_matches_simulation_small_d(setting):
     sim = simulate_one_step(setting, d=256, seeds=16, n_test=5000)
     th = one_step_risk(setting)
-    assert abs(sim.risk_mean - th.risk) < 3 * sim.risk_sem + FINITE_SIZE_256 * th.risk, (
-        sim.risk_mean, sim.risk_sem, th.risk)
+    assert abs(sim.test_error_mean - th.test_error) < 3 * sim.test_error_sem + FINITE_SIZE_256 * th.test_error, (
+        sim.test_error_mean, sim.test_error_sem, th.test_error)
     assert abs(sim.train_error_mean - th.train_error) < (
         3 * sim.train_error_sem + FINITE_SIZE_256 * th.train_error), (
         sim.train_error_mean, sim.train_error_sem, th.train_error)
     # the measured spike matches the rank-one prediction (docs/theory/one-step.md §2)
-    align = np.mean([r.alignment2 for r in sim.per_seed])
+    align = np.mean([r.alignment for r in sim.per_seed])
     assert align == pytest.approx(th.alignment, abs=0.05)
 
 
@@ -43,7 +43,7 @@ def test_one_step_improvement_is_seen_in_simulation():
     s = OneStep("tanh", "tanh", psi1=4, psi2=1, lam=1e-1, eta=4, noise=0.25)
     r1 = simulate_one_step(s, d=128, seeds=6, n_test=5000)
     r0 = simulate_one_step(s.replace(eta=0), d=128, seeds=6, n_test=5000)
-    diff = np.array([a.risk - b.risk for a, b in zip(r0.per_seed, r1.per_seed)])
+    diff = np.array([a.test_error - b.test_error for a, b in zip(r0.per_seed, r1.per_seed)])
     th = one_step_risk(s)
     assert diff.mean() > 5 * diff.std(ddof=1) / np.sqrt(len(diff))
     assert diff.mean() == pytest.approx(th.improvement, rel=0.3)
@@ -53,7 +53,7 @@ def test_one_step_improvement_is_seen_in_simulation():
 def test_spec_43_settings_at_d1024():
     """Every docs/theory/one-step.md §4.3 configuration at d = 1024, 8 seeds: within 3 SEM + 1.5% (run by hand)."""
     table = compare_one_step(SPEC_43_SETTINGS, ds=(1024,), seeds=8, n_test=20000, finite_d=False)
-    bad = [r for r in table.rows if abs(r.risk_mean - r.theory) > 3 * r.risk_sem + 0.015 * r.theory]
+    bad = [r for r in table.rows if abs(r.test_error_mean - r.test_error_theory) > 3 * r.test_error_sem + 0.015 * r.test_error_theory]
     assert not bad, "\n" + table.to_markdown()
 
 
@@ -68,6 +68,6 @@ def test_large_step_beats_the_kernel_bound_small_step_does_not():
     small = simulate_one_step(s, d=d, seeds=3, n_test=5000)
     large = simulate_one_step(s.replace(eta=(2 * d) ** 0.5), d=d, seeds=3, n_test=5000)
     th = one_step_risk(s)
-    assert small.risk_mean > th.lower_bound
-    assert abs(small.risk_mean - th.risk) < 3 * small.risk_sem + 0.03 * th.risk
-    assert large.risk_mean + 3 * large.risk_sem < th.lower_bound
+    assert small.test_error_mean > th.lower_bound
+    assert abs(small.test_error_mean - th.test_error) < 3 * small.test_error_sem + 0.03 * th.test_error
+    assert large.test_error_mean + 3 * large.test_error_sem < th.lower_bound

@@ -1,4 +1,8 @@
-"""Seeds and Monte Carlo summaries shared by every family: seed lists, mean and standard error."""
+"""Seeds and Monte Carlo summaries shared by every family: seed lists, mean and standard error.
+
+Every simulation summary names a quantity ``q`` measured per seed (``test_error``, ``train_error``)
+``q_mean`` and ``q_sem`` (:func:`summarize`), the same in every family (docs/vocabulary.md).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,10 @@ import numpy as np
 from asymptotics.errors import InvalidParameterError
 from asymptotics.settings import check_int
 
-__all__ = ["MAX_SEEDS", "mean_sem", "normalize_seeds"]
+__all__ = ["MAX_SEEDS", "QUANTITIES", "mean_sem", "normalize_seeds", "summarize"]
+
+#: The per-seed quantities every simulation summary averages.
+QUANTITIES = ("test_error", "train_error")
 
 #: The largest number of seeds one call accepts.
 MAX_SEEDS = 100_000
@@ -46,4 +53,17 @@ def normalize_seeds(seeds: Sequence[int] | int) -> tuple[int, ...]:
         raise InvalidParameterError(f"at most {MAX_SEEDS} seeds, each < 2**128, are allowed")
     if len(set(out)) != len(out):
         raise InvalidParameterError(f"seeds must be distinct, got {out}")
+    return out
+
+
+def summarize(records, quantities: Sequence[str] = QUANTITIES) -> dict:
+    """``{q + "_mean": mean, q + "_sem": SEM}`` over per-seed ``records`` (objects or dicts) for each q.
+
+    >>> summarize([{"test_error": 1.0, "train_error": 0.5}, {"test_error": 3.0, "train_error": 0.5}])
+    {'test_error_mean': 2.0, 'test_error_sem': 1.0, 'train_error_mean': 0.5, 'train_error_sem': 0.0}
+    """
+    out = {}
+    for q in quantities:
+        vals = [r[q] if isinstance(r, dict) else getattr(r, q) for r in records]
+        out[f"{q}_mean"], out[f"{q}_sem"] = mean_sem(vals)
     return out

@@ -59,8 +59,8 @@ class SampleComplexity:
         Bisection iterations and risk evaluations.
     bracket : tuple
         (lo, hi): R(lo) > ε ≥ R(hi) (lo = 0 when R(n_min) ≤ ε already).
-    risk : float
-        R(n_star) (nan if not reached).
+    test_error : float
+        The deterministic-equivalent test error R(n_star) (nan if not reached).
     """
 
     kernel: str
@@ -75,7 +75,7 @@ class SampleComplexity:
     nit: int
     nfev: int
     bracket: tuple
-    risk: float
+    test_error: float
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self) | {"bracket": list(self.bracket)}
@@ -181,7 +181,7 @@ def transition_psi(kernel: str, activation, target, ell: int, eps: float, *, lam
     prof = parse_target(target)
 
     def f(psi):
-        return krr_transition(xi, k.h1, prof, ell, psi, lam=lam, noise=noise).risk - eps
+        return krr_transition(xi, k.h1, prof, ell, psi, lam=lam, noise=noise).test_error - eps
 
     lo, hi = 1e-6, 1.0
     if f(lo) <= 0:

@@ -53,8 +53,10 @@ from ..gegenbauer import (
     gegenbauer_polynomials,
 )
 from ..hermite import activation_breakpoints, hermite_coefficients
+from ..results import TheoryResult
 from ..ridge import ridge_errors, solve_effective_ridge
-from ..settings import check_float_array, check_nonnegative, check_positive, check_range
+from ..settings import (KERNEL_KINDS, KernelRidge, TargetProfile, check_float_array, check_nonnegative,
+                        check_positive, check_range)
 from ..spectra import mp_stieltjes, mp_stieltjes_derivative
 
 __all__ = [
@@ -69,14 +71,13 @@ __all__ = [
     "KRRRisk",
     "krr_equivalent",
     "krr_risk",
-    "krr_risk_curve",
+    "krr_curve",
+    "SWEEP_PARAMETERS",
     "KRRTransition",
     "krr_transition",
     "krr_staircase",
 ]
 
-#: Kernel kinds: second layer only (RF / NNGP), first layer only (NTK), both layers trained.
-KERNEL_KINDS = ("rf", "ntk", "both")
 #: Extra Taylor terms beyond the requested Gegenbauer order in the series route: γ_{j,k} decays at
 #: least like 2^{-(j−k)/2}, so 120 more terms put the truncation below 1e-18 · h(1).
 _SERIES_EXTRA = 120
@@ -410,33 +411,6 @@ def kernel_gegenbauer(kernel: DotProductKernel, d, order: int, method: str = "au
 # targets
 
 
-@dataclass(frozen=True)
-class TargetProfile:
-    """Degree profile F_k² = ‖P_k f*‖²_{L²} of a target on the sphere (docs/theory/kernels.md §6.1).
-
-    ``F2[k]`` for k = 0..order; ``tail`` = ‖f*‖² − Σ_k F_k² (degrees above ``order``, never resolved).
-    """
-
-    F2: tuple
-    tail: float = 0.0
-    source: str = ""
-
-    @property
-    def order(self) -> int:
-        return len(self.F2) - 1
-
-    @property
-    def norm2(self) -> float:
-        return float(sum(self.F2)) + self.tail
-
-    def above(self, ell: int) -> float:
-        """F²_{>ℓ} = Σ_{k>ℓ} F_k² + tail."""
-        return float(sum(self.F2[ell + 1 :])) + self.tail
-
-    def to_dict(self) -> dict:
-        return {"F2": list(self.F2), "tail": self.tail, "norm2": self.norm2, "source": self.source}
-
-
 def parse_target(spec) -> TargetProfile:
     """A degree profile from ``"k:F2,k:F2,..."``, a mapping {k: F2}, pairs, or a :class:`TargetProfile`.
 
@@ -516,99 +490,11 @@ def target_profile(g, d, order: int = 12) -> TargetProfile:
 
 
 # --------------------------------------------------------------------------------------------
-# setting
-
-
-@dataclass(frozen=True)
-class KernelRidge:
-    """KRR on the sphere with a two-layer-network kernel (docs/theory/kernels.md §6.1).
-
-    Defined here rather than in :mod:`asymptotics.settings` (to avoid edit collisions); validated
-    once at construction, like the other settings.
-
-    Parameters
-    ----------
-    kernel : {"ntk", "rf", "both"}
-        Which kernel of the activation (§6.6); ``"both"`` is d·h_NT + h_RF.
-    activation : str or Activation
-    d : int
-        Input dimension (≥ 3); x ~ Unif(S^{d−1}(√d)).
-    n : float
-        Number of training samples (> 0; real values allowed for theory curves).
-    lam : float
-        Ridge λ ≥ 0 in f̂ = K(x, X)(K + λ I)^{-1} y (not divided by n).
-    noise : float
-        Label-noise standard deviation σ_ε ≥ 0.
-    target : str, mapping, TargetProfile or activation
-        Degree profile ``"k:F2,..."`` / {k: F2}, or a single-index target g(⟨β, x⟩) given by an
-        activation name or expression (prefix ``"fn:"`` to force this reading), decomposed at this d.
-
-    >>> KernelRidge("ntk", "relu", d=20, n=100, lam=0.1, noise=0.0, target="1:1").target.F2
-    (0.0, 1.0)
-    >>> KernelRidge("ntk", "relu", d=20, n=-1, lam=0.1, noise=0.0, target="1:1")
-    Traceback (most recent call last):
-    ...
-    asymptotics.errors.InvalidParameterError: n must be a finite number > 0 (number of training samples), got -1.0
-    """
-
-    kernel: str
-    activation: Activation
-    d: int
-    n: float
-    lam: float
-    noise: float = 0.0
-    target: TargetProfile = field(default_factory=lambda: TargetProfile((0.0, 1.0)))
-
-    def __post_init__(self):
-        set_ = object.__setattr__
-        if not (isinstance(self.kernel, str) and self.kernel in KERNEL_KINDS):
-            raise InvalidParameterError(f"kernel must be one of {', '.join(KERNEL_KINDS)}, got {self.kernel!r}")
-        set_(self, "activation", get_activation(self.activation))
-        d = self.d
-        if isinstance(d, bool) or not (isinstance(d, (int, np.integer)) or (isinstance(d, float) and d.is_integer())):
-            raise InvalidParameterError(f"d must be an integer >= 3 (the input dimension), got {d!r}")
-        if not 3 <= d <= 10**12:
-            raise InvalidParameterError(f"d must be an integer >= 3 and <= 1e12 (the input dimension), got {d!r}")
-        set_(self, "d", int(d))
-        set_(self, "n", check_positive("n", self.n, "number of training samples"))
-        set_(self, "lam", check_nonnegative("lam", self.lam, "the ridge penalty"))
-        set_(self, "noise", check_nonnegative("noise", self.noise, "the label-noise std"))
-        set_(self, "target", _resolve_target(self.target, self.d))
-        dot_product_kernel(self.activation, self.kernel, self.d)   # validates the kernel exists
-
-    @property
-    def kernel_fn(self) -> DotProductKernel:
-        return dot_product_kernel(self.activation, self.kernel, self.d)
-
-    def replace(self, **changes) -> "KernelRidge":
-        """A copy with some fields changed (validated again)."""
-        return dataclasses.replace(self, **changes)
-
-    def to_dict(self) -> dict:
-        return {"kernel": self.kernel, "activation": self.activation.name, "d": self.d, "n": self.n,
-                "lam": self.lam, "noise": self.noise, "target": self.target.to_dict()}
-
-
-def _resolve_target(target, d: int) -> TargetProfile:
-    if isinstance(target, TargetProfile):
-        return target
-    if isinstance(target, Activation):
-        return target_profile(target, d)
-    if isinstance(target, str):
-        if target.startswith("fn:"):
-            return target_profile(target[3:], d)
-        if re.match(r"\s*\d", target):
-            return parse_target(target)
-        return target_profile(target, d)
-    return parse_target(target)
-
-
-# --------------------------------------------------------------------------------------------
 # finite-d deterministic equivalent (§6.4)
 
 
 @dataclass(frozen=True)
-class KRRRisk:
+class KRRRisk(TheoryResult):
     """Deterministic equivalent of KRR test / train error at one n (docs/theory/kernels.md §6.4).
 
     Attributes
@@ -633,6 +519,12 @@ class KRRRisk:
         r_lump = h(1) − Σ_{k≤cutoff} ξ_k.
     staircase : float
         ‖P_{>⌊log n/log d⌋} f*‖² (§6.2) at this n, for reference.
+    converged, nit, residual :
+        The effective-ridge root is bracketed and polished (else :class:`~asymptotics.errors.RootFindingError`
+        is raised): a returned result is converged; ``nit`` counts the evaluations of the trace equation
+        (= ``nfev``), ``residual`` is |κ(1 − df1) − λ/n| at the root.
+    setting : KernelRidge or None
+        The setting (:func:`krr_risk`, :func:`krr_curve`); None from :func:`krr_equivalent` (raw coefficients).
     """
 
     n: float
@@ -651,9 +543,12 @@ class KRRRisk:
     lump: float
     staircase: float
     nfev: int = field(default=0, compare=False)
+    converged: bool = True
+    nit: int = 0
+    residual: float = 0.0
+    setting: KernelRidge | None = None
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self) | {"retained": list(self.retained)}
+    _SETTING = staticmethod(lambda: KernelRidge)
 
 
 def krr_equivalent(
@@ -738,7 +633,8 @@ def krr_equivalent(
         train_error=train, bias=bias, variance=test - bias, df1=d1, df2=d2,
         retained=tuple(float(v) for v in ret), degree_cutoff=K, lump=lump,
         staircase=float(krr_staircase(prof, math.log(n) / math.log(dd), xi=xi)) if n >= 1 else prof.norm2,
-        nfev=nfev,
+        nfev=nfev, converged=True, nit=int(nfev),
+        residual=float(abs(kappa * (1.0 - df1_over_n(kappa)) - lam / n)) if kappa > 0 else 0.0,
     )
 
 
@@ -780,34 +676,51 @@ def _risk_from(g: GegenbauerCoefficients, s: KernelRidge, kappa0) -> KRRRisk:
     lump = max(0.0, g.h1 - float(xi.sum()))
     if lump <= 10 * g.error_estimate:    # finite-rank kernels (polynomial activations)
         lump = 0.0
-    return krr_equivalent(xi, s.d, s.n, s.lam, s.target, s.noise, lump=lump, kappa0=kappa0)
+    r = krr_equivalent(xi, s.d, s.n, s.lam, s.target, s.noise, lump=lump, kappa0=kappa0)
+    return dataclasses.replace(r, setting=s)
 
 
-def krr_risk_curve(setting: KernelRidge, ns: Iterable[float], *, max_degree: int = 64,
-                   tail_factor: float = 1e3) -> tuple[KRRRisk, ...]:
-    """:func:`krr_risk` along a list of n (same order as given), one Gegenbauer computation for all
-    and warm-started effective ridge (κ of the previous n in increasing order brackets the next).
+#: Parameters of :class:`KernelRidge` a curve may sweep.
+SWEEP_PARAMETERS = ("n", "d", "lam", "noise")
+
+
+def krr_curve(setting: KernelRidge, parameter: str, values: Iterable[float], *, max_degree: int = 64,
+              tail_factor: float = 1e3) -> tuple[KRRRisk, ...]:
+    """:func:`krr_risk` along a sweep of one numeric parameter of the setting (results in the given order).
+
+    ``parameter`` is one of :data:`SWEEP_PARAMETERS`.  Sweeps of n, λ or the noise share one Gegenbauer
+    computation (degree cutoff of the largest n) and warm-start the effective ridge (n in increasing
+    order: κ of the previous n brackets the next); a sweep of d recomputes the kernel's coefficients at
+    each d and keeps the target's degree profile (for a single-index target, whose profile depends on d,
+    build one setting per d instead).
 
     >>> s = KernelRidge("ntk", "relu", d=40, n=1, lam=0.0, noise=0.5, target="1:1,2:1,3:0.25,4:0.25")
-    >>> [round(r.test_error, 2) for r in krr_risk_curve(s, [200, 820, 3000])]   # docs/theory/kernels.md §6.7
+    >>> [round(r.test_error, 2) for r in krr_curve(s, "n", [200, 820, 3000])]   # docs/theory/kernels.md §6.7
     [1.69, 1.16, 0.72]
+    >>> [round(r.test_error, 3) for r in krr_curve(s.replace(n=820), "lam", [0.0, 1.0, 10.0])]
+    [1.158, 1.404, 1.931]
     """
+    if not (isinstance(parameter, str) and parameter in SWEEP_PARAMETERS):
+        raise InvalidParameterError(f"cannot sweep {parameter!r}; choose one of {', '.join(SWEEP_PARAMETERS)}")
     if not isinstance(setting, KernelRidge):
-        raise InvalidParameterError(f"krr_risk_curve needs a KernelRidge setting, got {type(setting).__name__}")
-    if isinstance(ns, (str, bytes)) or not hasattr(ns, "__iter__"):
-        raise InvalidParameterError(f"ns must be a sequence of sample sizes, got {ns!r}")
-    ns = [check_positive("n", v, "number of training samples") for v in ns]
-    if not ns:
-        raise InvalidParameterError("the list of n is empty")
-    K = _degree_cutoff(setting.d, max(ns), setting.target.order, tail_factor, max_degree)
+        raise InvalidParameterError(f"krr_curve needs a KernelRidge setting, got {type(setting).__name__}")
+    if isinstance(values, (str, bytes, dict)) or not hasattr(values, "__iter__"):
+        raise InvalidParameterError(f"values must be a sequence of {parameter} values, got {values!r}")
+    settings = [setting.replace(**{parameter: v}) for v in values]
+    if not settings:
+        raise InvalidParameterError(f"the list of {parameter} values is empty")
+    if parameter == "d":
+        return tuple(krr_risk(s, max_degree=max_degree, tail_factor=tail_factor) for s in settings)
+    K = _degree_cutoff(setting.d, max(s.n for s in settings), setting.target.order, tail_factor, max_degree)
     g = kernel_gegenbauer(setting.kernel_fn, setting.d, K)
     out: dict[int, KRRRisk] = {}
     kappa = None
-    for i in sorted(range(len(ns)), key=lambda i: ns[i]):
-        r = _risk_from(g, setting.replace(n=ns[i]), kappa)
+    order = sorted(range(len(settings)), key=lambda i: settings[i].n) if parameter == "n" else range(len(settings))
+    for i in order:
+        r = _risk_from(g, settings[i], kappa)
         kappa = r.kappa if r.kappa > 0 else None
         out[i] = r
-    return tuple(out[i] for i in range(len(ns)))
+    return tuple(out[i] for i in range(len(settings)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -815,8 +728,14 @@ def krr_risk_curve(setting: KernelRidge, ns: Iterable[float], *, max_degree: int
 
 
 @dataclass(frozen=True)
-class KRRTransition:
-    """Asymptotic KRR risk at n = ψ B(d, ℓ) (docs/theory/kernels.md §6.3, [R] validated [S]): risk = floor + bias + variance."""
+class KRRTransition(TheoryResult):
+    """Asymptotic KRR errors at n = ψ B(d, ℓ) (docs/theory/kernels.md §6.3, [R] validated [S]).
+
+    ``test_error`` = floor + bias + variance; ``train_error`` = (1 − df1)²(test_error + σ_ε²) with
+    1 − df1 = λ/(ψ ξ_ℓ t), t = κ/μ_ℓ the root of 1/(1+t) + ψλ̃/t = ψ (see :func:`krr_transition`).
+    A closed form: ``converged`` True, ``nit`` 0, ``residual`` 0.0; ``setting`` None (no
+    :class:`KernelRidge`: the limit d → ∞ along n = ψ B(d, ℓ)).
+    """
 
     ell: int
     psi: float
@@ -824,13 +743,29 @@ class KRRTransition:
     noise: float
     lam_tilde: float
     self_ridge: float
-    risk: float
+    test_error: float
+    train_error: float
     floor: float
     bias: float
     variance: float
+    converged: bool = True
+    nit: int = 0
+    residual: float = 0.0
+    setting: KernelRidge | None = None
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+    _SETTING = staticmethod(lambda: KernelRidge)
+
+
+def _transition_slack(psi: float, lam_tilde: float, lam: float, xi_ell: float) -> float:
+    """1 − df1 at the transition: λ/(n κ) = λ/(ψ ξ_ℓ t), with t = κ/μ_ℓ > 0 the root of
+    1/(1+t) + ψλ̃/t = ψ, i.e. ψt² + (ψ − 1 − ψλ̃)t − ψλ̃ = 0.  Ridgeless: 0 (interpolation) unless the
+    kernel has finite rank below n (λ̃ = 0, ψ > 1), where df1 = 1/ψ."""
+    if lam == 0.0:
+        return max(0.0, 1.0 - 1.0 / psi) if lam_tilde == 0.0 else 0.0
+    b = psi - 1.0 - psi * lam_tilde
+    root = math.sqrt(b * b + 4.0 * psi * psi * lam_tilde)
+    t = (root - b) / (2.0 * psi) if b <= 0 else 2.0 * psi * lam_tilde / (b + root)
+    return min(1.0, lam / (psi * xi_ell * t))
 
 
 def krr_transition(xi: Sequence[float], h1: float, target, ell: int, psi, lam: float = 0.0,
@@ -840,14 +775,15 @@ def krr_transition(xi: Sequence[float], h1: float, target, ell: int, psi, lam: f
     r_{>ℓ} = h(1) − Σ_{k≤ℓ} ξ_k (self-induced ridge), λ̃ = (λ + r_{>ℓ})/(ψ ξ_ℓ), γ = 1/ψ, m the
     Marchenko–Pastur Stieltjes transform (ratio γ) at −λ̃ (:func:`asymptotics.spectra.mp_stieltjes`):
 
-        R = F²_{>ℓ} + F_ℓ² λ̃² m'(−λ̃) + (σ_ε² + F²_{>ℓ}) γ [m(−λ̃) − λ̃ m'(−λ̃)].
+        R = F²_{>ℓ} + F_ℓ² λ̃² m'(−λ̃) + (σ_ε² + F²_{>ℓ}) γ [m(−λ̃) − λ̃ m'(−λ̃)],
+        train error = (1 − df1)² (R + σ_ε²),   1 − df1 = λ/(ψ ξ_ℓ t),   1/(1+t) + ψλ̃/t = ψ
 
     Degrees < ℓ count as learned.  λ̃ = 0 uses the ridgeless limits (ψ > 1: F²_{>ℓ} + (σ_ε² + F²_{>ℓ})/(ψ−1);
     ψ < 1: F²_{>ℓ} + F_ℓ²(1−ψ) + (σ_ε² + F²_{>ℓ})ψ/(1−ψ)).  ``psi`` may be an array (tuple returned).
     ``xi`` must contain ξ_0..ξ_ℓ (e.g. ``kernel_gegenbauer(...).xi``); ``noise`` is σ_ε.
 
     >>> t = krr_transition([0.0, 1.0, 1.0], 3.0, "2:1", ell=2, psi=2.0)   # r = 1, λ̃ = 1/2
-    >>> round(t.lam_tilde, 12), round(t.risk, 12)                        # (√2 − 1)/2
+    >>> round(t.lam_tilde, 12), round(t.test_error, 12)                  # (√2 − 1)/2
     (0.5, 0.207106781187)
     """
     xi = check_float_array("xi", xi, "Gegenbauer coefficients")
@@ -895,9 +831,10 @@ def krr_transition(xi: Sequence[float], h1: float, target, ell: int, psi, lam: f
         if not all(math.isfinite(v) for v in (lt, bias, var)):
             raise InvalidParameterError(f"the transition risk is not finite at psi={p:g}, lam_tilde={lt:g} "
                                         "(xi_ell too small for this ridge)")
+        test = float(F_gt + bias + var)
         out.append(KRRTransition(ell=int(ell), psi=p, lam=lam, noise=noise, lam_tilde=float(lt), self_ridge=r,
-                                 risk=float(F_gt + bias + var), floor=float(F_gt), bias=float(bias),
-                                 variance=float(var)))
+                                 test_error=test, train_error=_transition_slack(p, lt, lam, xi[ell]) ** 2 * (test + s2),
+                                 floor=float(F_gt), bias=float(bias), variance=float(var)))
     return out[0] if scalar else tuple(out)
 
 

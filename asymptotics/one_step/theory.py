@@ -20,7 +20,7 @@ The limit is not uniform in μ0: it needs μ0² ≫ κ̄/N, so for a nearly cent
 prefer the finite-d equivalent.  Validated by Monte Carlo for ReLU students (tests/test_validation.py).
 
 >>> r = one_step_risk(OneStep("tanh", "tanh", psi1=2, psi2=2, lam=1e-2, eta=4, noise=0.1))
->>> round(r.risk, 4), round(r.risk_rf, 4)      # docs/theory/one-step.md §4.3 table: 0.1056 and 0.1285
+>>> round(r.test_error, 4), round(r.test_error_rf, 4)      # docs/theory/one-step.md §4.3 table: 0.1056 and 0.1285
 (0.1056, 0.1285)
 """
 
@@ -37,6 +37,7 @@ from ..activations import Activation, get_activation
 from ..errors import ConvergenceError, DegenerateActivationError, InvalidParameterError
 from ..gaussian import gauss_hermite_rule
 from ..hermite import hermite_constants
+from ..results import TheoryResult
 from ..ridge import RidgeEquivalent, ridge_equivalent_from_spectrum, ridge_errors, solve_effective_ridge
 from ..limits import array_bytes, check_memory
 from ..settings import OneStep, check_float_array, check_int, check_range
@@ -88,19 +89,23 @@ class Spike:
 
 
 @dataclass(frozen=True)
-class OneStepRisk:
-    """Asymptotic quantities of one setting; ``risk`` is R_1 (R_0 when η = 0)."""
+class OneStepRisk(TheoryResult):
+    """Asymptotic quantities of one setting; ``test_error`` is R_1 (R_0 when η = 0), ``test_error_rf`` R_0.
 
-    risk: float
+    ``alignment`` is γ² = lim ⟨û, β*⟩², the squared overlap of the spike with the teacher direction,
+    ``spike_norm`` lim ‖u‖ (docs/theory/one-step.md §2).
+    """
+
+    test_error: float
     train_error: float
-    risk_rf: float
+    test_error_rf: float
     lower_bound: float
     alignment: float
     spike_norm: float
     effective_ridge: float
     df1: float
     df2: float
-    setting: OneStep = field(compare=False)
+    setting: OneStep
     #: The effective-ridge root is bracketed and polished to rtol 1e-13, else RootFindingError is
     #: raised: a returned result is converged.  ``nit`` counts the evaluations of the trace equation
     #: (both roots, R_1 and R_0), ``residual`` is |κ̄(1 − df1) − λ| (|1 − df1| ridgeless) at the root.
@@ -108,28 +113,13 @@ class OneStepRisk:
     nit: int = 0
     residual: float = 0.0
 
+    _SETTING = staticmethod(lambda: OneStep)
+    _DERIVED = ("improvement",)
+
     @property
     def improvement(self) -> float:
         """δ = R_0 − R_1 (Ba et al. Theorem 5)."""
-        return self.risk_rf - self.risk
-
-    def to_dict(self) -> dict:
-        return {
-            "risk": self.risk,
-            "train_error": self.train_error,
-            "risk_rf": self.risk_rf,
-            "improvement": self.improvement,
-            "lower_bound": self.lower_bound,
-            "alignment": self.alignment,
-            "spike_norm": self.spike_norm,
-            "effective_ridge": self.effective_ridge,
-            "df1": self.df1,
-            "df2": self.df2,
-            "converged": self.converged,
-            "nit": self.nit,
-            "residual": self.residual,
-            "setting": self.setting.to_dict(),
-        }
+        return self.test_error_rf - self.test_error
 
 
 def _constants(setting: OneStep):
@@ -257,9 +247,9 @@ def _one_step_risk(setting: OneStep, kappa0: float | None) -> OneStepRisk:
         risk_rf, nit = rf[0], nit + rf[5]
     sp = spike(setting)
     return OneStepRisk(
-        risk=_check_finite(risk, "risk", setting),
+        test_error=_check_finite(risk, "test error", setting),
         train_error=_check_finite(train, "train error", setting),
-        risk_rf=_check_finite(risk_rf, "RF risk", setting),
+        test_error_rf=_check_finite(risk_rf, "RF test error", setting),
         lower_bound=kernel_lower_bound(setting.teacher),
         alignment=sp.gamma2,
         spike_norm=sp.norm,
@@ -279,16 +269,19 @@ def rf_risk(setting: OneStep) -> OneStepRisk:
     return one_step_risk(setting.replace(eta=0.0))
 
 
-def one_step_curve(setting: OneStep, parameter: str, values: Iterable[float]) -> tuple[OneStepRisk, ...]:
+def one_step_curve(setting: OneStep, parameter: str, values: Iterable[float], **options) -> tuple[OneStepRisk, ...]:
     """:func:`one_step_risk` along a sweep of one parameter, warm-starting each effective-ridge root.
 
-    ``parameter`` is one of :data:`SWEEP_PARAMETERS`.  The effective ridge κ̄ does not depend on η or
+    ``parameter`` is one of :data:`SWEEP_PARAMETERS`; there are no ``options`` (the closed form has no
+    solver settings; the argument exists so that every family's ``curve`` has one signature).  The effective ridge κ̄ does not depend on η or
     the noise, so those sweeps reuse it; ψ1, ψ2 and λ sweeps start the root bracket at the previous κ̄.
 
     >>> s = OneStep("tanh", "tanh", psi1=2, psi2=2, lam=1e-2, noise=0.1)
-    >>> [round(r.risk, 4) for r in one_step_curve(s, "eta", [0, 1, 2, 4])]   # docs/theory/one-step.md §4.3
+    >>> [round(r.test_error, 4) for r in one_step_curve(s, "eta", [0, 1, 2, 4])]   # docs/theory/one-step.md §4.3
     [0.1285, 0.1251, 0.1178, 0.1056]
     """
+    if options:
+        raise InvalidParameterError(f"one_step_curve takes no options, got {', '.join(sorted(options))}")
     if not (isinstance(parameter, str) and parameter in SWEEP_PARAMETERS):
         raise InvalidParameterError(
             f"cannot sweep {parameter!r}; choose one of {', '.join(SWEEP_PARAMETERS)}"
@@ -320,7 +313,7 @@ def one_step_risk_on_weights(
     constants are those of unit-norm neurons (columns of W have norm → 1).
 
     Returns a :class:`~asymptotics.ridge.RidgeEquivalent` whose ``test_error`` converges to
-    :func:`one_step_risk`'s ``risk`` as d grows when W is the one-step W1.
+    :func:`one_step_risk`'s ``test_error`` as d grows when W is the one-step W1.
     """
     if not isinstance(setting, OneStep):
         raise InvalidParameterError(f"setting must be a OneStep, got {type(setting).__name__}")

@@ -10,4 +10,8 @@ from .theory import *  # noqa: F401,F403  (each module's __all__)
 from .heterogeneous import *  # noqa: F401,F403  (each module's __all__)
 from .validity import *  # noqa: F401,F403  (each module's __all__)
 
-__all__ = theory.__all__ + heterogeneous.__all__ + validity.__all__
+
+#: this family's curve (the same signature in every family): ``curve(setting, parameter, values, **options)``
+curve = srf_curve
+
+__all__ = theory.__all__ + heterogeneous.__all__ + validity.__all__ + ["curve"]

@@ -84,6 +84,7 @@ from ..errors import ConvergenceError, InvalidParameterError
 from ..fixed_point import solve_fixed_point
 from ..gaussian import gauss_hermite_rule
 from ..hermite import hermite_constants
+from ..results import TheoryResult
 from ..settings import GiantStep, OneStep, check_finite, check_positive
 from .theory import DEFAULT_KAPPA_NODES, conditional_coefficients
 
@@ -444,6 +445,17 @@ class HeteroOrderParameters:
     def to_dict(self) -> dict:
         return {k: np.asarray(getattr(self, k)).tolist() for k in self.__dataclass_fields__}
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "HeteroOrderParameters":
+        return cls(**{k: np.asarray(d[k], dtype=float) for k in cls.__dataclass_fields__})
+
+    def __eq__(self, other) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(np.array_equal(getattr(self, k), getattr(other, k)) for k in self.__dataclass_fields__)
+
+    __hash__ = None
+
 
 class _HModel:
     """Equations of the module docstring for one (classes, back-end, α_p, λ, noise)."""
@@ -654,7 +666,7 @@ class _HModel:
 
 
 @dataclass(frozen=True)
-class HeteroSRFRisk:
+class HeteroSRFRisk(TheoryResult):
     """Test and train error of ridge on the heterogeneous sRF, with the order parameters.
 
     ``residual`` = max |G(x) − x| of the full undamped map at the returned point; ``nit``/``nfev`` of
@@ -672,12 +684,10 @@ class HeteroSRFRisk:
     classes: int
     law: SpikeLaw
     gamma: float
-    setting: GiantStep = field(compare=False)
+    setting: GiantStep
 
-    def to_dict(self) -> dict:
-        return {"test_error": self.test_error, "train_error": self.train_error, "converged": self.converged,
-                "nit": self.nit, "residual": self.residual, "backend": self.backend, "classes": self.classes,
-                "law": self.law.to_dict(), "gamma": self.gamma}
+    _SETTING = staticmethod(lambda: GiantStep)
+    _NESTED = {"order_parameters": HeteroOrderParameters.from_dict, "law": SpikeLaw.from_dict}
 
 
 def class_labels(law: SpikeLaw, p: int, rng=None, law_nodes: int | None = None) -> np.ndarray:

@@ -48,6 +48,7 @@ from ..fixed_point import solve_fixed_point
 from ..gaussian import gauss_hermite_rule
 from ..hermite import hermite_constants, shifted_coefficients
 from ..limits import array_bytes, check_memory
+from ..results import TheoryResult
 from ..settings import RIDGE_RANGE, GiantStep, check_finite, check_float_array, check_positive, check_range
 from ..spectra import mp_stieltjes, mp_stieltjes_derivative
 
@@ -669,7 +670,7 @@ class _Model:
 
 
 @dataclass(frozen=True)
-class SRFRisk:
+class SRFRisk(TheoryResult):
     """Test and train error of the sRF ridge readout, with the order parameters (docs/theory/spiked-rf.md §3).
 
     ``residual`` is max |G(x) − x| of the full undamped 7-parameter map at the returned order parameters;
@@ -687,34 +688,27 @@ class SRFRisk:
     residual: float
     method: str
     backend: str
-    setting: GiantStep = field(compare=False)
+    setting: GiantStep
 
-    def to_dict(self) -> dict:
-        return {
-            "test_error": self.test_error,
-            "train_error": self.train_error,
-            "order_parameters": self.order_parameters.to_dict(),
-            "srf": self.srf.to_dict(),
-            "converged": self.converged,
-            "nit": self.nit,
-        }
+    _SETTING = staticmethod(lambda: GiantStep)
+    _NESTED = {"order_parameters": lambda d: OrderParameters(**d), "srf": lambda d: SRFParameters(**d)}
 
 
 @dataclass(frozen=True)
 class OptimalRidge:
-    """λ* minimizing the test error over ``lam_range`` (log scale) and the risk there.
+    """λ* minimizing the test error over ``lam_range`` (log scale) and the result there.
 
     ``at_boundary`` is True when the minimum sits at an end of the range (the infimum may lie outside).
     """
 
     lam: float
     test_error: float
-    risk: SRFRisk
+    result: SRFRisk
     at_boundary: bool
 
     def to_dict(self) -> dict:
         return {"lam": self.lam, "test_error": self.test_error, "at_boundary": self.at_boundary,
-                "risk": self.risk.to_dict()}
+                "result": self.result.to_dict()}
 
 
 _BACKENDS = ("asymptotic", "finite")
@@ -961,7 +955,7 @@ def optimal_ridge(
     Brent then polishes in log10 λ to ``xtol``.  Options are those of :func:`srf_risk`.
 
     >>> opt = optimal_ridge(GiantStep("tanh", "tanh", alpha0=0.5, eta_tilde=1, alpha=1.0, lam=0.01))
-    >>> opt.test_error <= srf_risk(opt.risk.setting.replace(lam=0.01)).test_error
+    >>> opt.test_error <= srf_risk(opt.result.setting.replace(lam=0.01)).test_error
     True
     """
     if not isinstance(setting, GiantStep):

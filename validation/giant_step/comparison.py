@@ -13,7 +13,7 @@ from asymptotics.spiked_rf.theory import finite_spectrum, srf_curve
 
 from ..data import check_n_test
 from .simulation import _check_alphas, _check_giant_memory
-from ..summary import mean_sem, normalize_seeds
+from ..summary import mean_sem, normalize_seeds, summarize
 from ..comparison import Comparison, ComparisonRow, _ds_tuple, _label, _nanmean, _settings_tuple
 from ..store import Checkpoint, package_versions
 
@@ -48,8 +48,8 @@ def _giant_seed_records(setting: GiantStep, d: int, seed: int, alphas, model: st
     out = []
     for rec, th in zip(recs, theory):
         dct = rec.to_dict()
-        dct["instance_theory"] = th.test_error if th.converged else None
-        dct["instance_theory_train"] = th.train_error if th.converged else None
+        dct["test_error_finite_d"] = th.test_error if th.converged else None
+        dct["train_error_finite_d"] = th.train_error if th.converged else None
         out.append(dct)
     return out
 
@@ -112,14 +112,13 @@ def compare_giant_step(
                           f"({time.perf_counter() - t0:.1f}s)", file=sys.stderr, flush=True)
             for i, (a, th) in enumerate(zip(alphas, theory)):
                 recs = [ps[i] for ps in per_seed]
-                tm, ts = mean_sem([r["test_error"] for r in recs])
-                rm, rs = mean_sem([r["train_error"] for r in recs])
                 rows.append(ComparisonRow(
-                    setting=s.replace(alpha=a), d=d, seeds=seeds, theory=th.test_error,
-                    theory_train=th.train_error, finite_d=_nanmean(r["instance_theory"] for r in recs),
-                    finite_d_train=_nanmean(r["instance_theory_train"] for r in recs),
-                    risk_mean=tm, risk_sem=ts, train_mean=rm, train_sem=rs, per_seed=tuple(recs),
-                    finite_d_seeds=sum(r["instance_theory"] is not None for r in recs),
+                    setting=s.replace(alpha=a), d=d, seeds=seeds, test_error_theory=th.test_error,
+                    train_error_theory=th.train_error,
+                    test_error_finite_d=_nanmean(r["test_error_finite_d"] for r in recs),
+                    train_error_finite_d=_nanmean(r["train_error_finite_d"] for r in recs),
+                    **summarize(recs), per_seed=tuple(recs),
+                    finite_d_seeds=sum(r["test_error_finite_d"] is not None for r in recs),
                 ))
     label = "finite-d theory on W0" if model == "srf" else "theory at measured (r,c,γ)"
     return Comparison(rows=tuple(rows), config=config, instance_label=label, allowance=allowance)

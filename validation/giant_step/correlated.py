@@ -110,7 +110,7 @@ def correlated_study(setting: GiantStep = CHECK_D, ds=(512, 1024), seeds=4, alph
                 for name, W in ablation_layers(net).items():
                     errs = readout_curve(W, net.beta, setting, alphas, spawn_generators(seed, _STREAMS), n_test)
                     out[name] = [t for t, _ in errs]
-                out["test"] = out["network"]
+                out["test_error"] = out["network"]
                 return out
 
             key = f"correlated|{setting.to_dict()}|d={d}|seed={seed}|alphas={alphas}|n_test={n_test}"
@@ -118,14 +118,14 @@ def correlated_study(setting: GiantStep = CHECK_D, ds=(512, 1024), seeds=4, alph
             per.append(rec)
             if progress:
                 print(f"[correlated d={d}] seed {seed}: omega2={rec['measured']['omega2']:.3f} "
-                      + " ".join(f"{t:.4f}" for t in rec["test"]) + f" ({time.perf_counter() - t0:.1f}s)",
+                      + " ".join(f"{t:.4f}" for t in rec["test_error"]) + f" ({time.perf_counter() - t0:.1f}s)",
                       file=sys.stderr, flush=True)
         for p in per:   # total variance of the bulk's spike column, d·Var_i⟨w1_i, v̂⟩, over c
             p["measured"]["omega2_total"] = d * p["measured"]["r_spread"] ** 2 / p["measured"]["c"]
         meas = {k: float(np.mean([p["measured"][k] for p in per])) for k in per[0]["measured"]}
         for i, a in enumerate(alphas):
             s = setting.replace(alpha=a)
-            m, se = mean_sem([p["test"][i] for p in per])
+            m, se = mean_sem([p["test_error"][i] for p in per])
             formula = srf_risk(s).test_error
             law = SpikeLaw.homogeneous(meas["r"], meas["c"])
             measured = hetero_srf_risk(s, law, meas["gamma"]).test_error
@@ -138,7 +138,7 @@ def correlated_study(setting: GiantStep = CHECK_D, ds=(512, 1024), seeds=4, alph
             th_iso = hetero_srf_risk(s, law, meas["gamma"]).test_error
             th_uni = hetero_srf_risk(s, law, meas["gamma"], bulk_spike_ratio=1.0 / meas["c"]).test_error
             # (uniform spike: ⟨w_i, v̂⟩ = ⟨w0_i, v̂⟩ + const, a column of variance 1, i.e. c_v/c = 1/c)
-            rows.append({"d": d, "alpha": a, "seeds": seeds, "network_mean": m, "network_sem": se, "ablation": abl,
+            rows.append({"d": d, "alpha": a, "seeds": seeds, "test_error_mean": m, "test_error_sem": se, "ablation": abl,
                          "theory_diff_isotropic": th_iso - corr, "theory_diff_uniform": th_uni - corr,
                          "theory_formula": formula, "theory_measured": measured, "theory_correlated": corr,
                          "theory_slope_only": slope_only,
@@ -154,7 +154,7 @@ def _md(rows, setting) -> str:
            "| d | α | network (mean ± SEM) | sRF, formula | sRF, measured (r,c,γ) | correlated (measured + c_v/c) | "
            "slope-only c_v | gap formula | gap measured | gap correlated |", "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        out.append(f"| {r['d']} | {r['alpha']:g} | {r['network_mean']:.4f} ± {r['network_sem']:.4f} | "
+        out.append(f"| {r['d']} | {r['alpha']:g} | {r['test_error_mean']:.4f} ± {r['test_error_sem']:.4f} | "
                    f"{r['theory_formula']:.4f} | {r['theory_measured']:.4f} | {r['theory_correlated']:.4f} | "
                    f"{r['theory_slope_only']:.4f} | "
                    f"{100 * r['gap_formula']:+.1f} % | {100 * r['gap_measured']:+.1f} % | {100 * r['gap_correlated']:+.1f} % |")

@@ -66,7 +66,7 @@ class GiantStepFigureData:
     def to_csv(self) -> str:
         buf = io.StringIO()
         w = csv.writer(buf)
-        w.writerow(["kind", "curve", self.spec.x, "test_error", "test_sem", "train_error", "train_sem", "seeds", "d",
+        w.writerow(["kind", "curve", self.spec.x, "test_error", "test_error_sem", "train_error", "train_error_sem", "seeds", "d",
                     "lower_bound", "converged"])
         for key, (xs, te, tr) in self.theory.items():
             for x, a, b in zip(xs, te, tr):

@@ -142,8 +142,8 @@ def compare_hetero(ds: Sequence[int], seeds, alphas=DEFAULT_ALPHAS, grid=DEFAULT
             for a, sim in zip(alphas, sims):
                 t = theory[a].test_error
                 rows.append({"student": student, "teacher": teacher, "law": name, "law_spec": law.to_dict(),
-                             "gamma": gamma, "lam": lam, "alpha": a, "d": d, "theory": t,
-                             "theory_train": theory[a].train_error, **{k: sim[k] for k in (
+                             "gamma": gamma, "lam": lam, "alpha": a, "d": d, "test_error_theory": t,
+                             "train_error_theory": theory[a].train_error, **{k: sim[k] for k in (
                                  "test_error_mean", "test_error_sem", "train_error_mean", "train_error_sem",
                                  "seeds", "per_seed_test")},
                              "gap": (sim["test_error_mean"] - t) / t,
@@ -155,8 +155,8 @@ def _table(rows) -> str:
     lines = ["| student | law | α | d | theory | MC (mean ± SEM) | gap | z | within 3 SEM + 1 % |",
              "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        z = (r["test_error_mean"] - r["theory"]) / r["test_error_sem"] if r["test_error_sem"] > 0 else float("nan")
-        lines.append(f"| {r['student']}/{r['teacher']} | {r['law']} | {r['alpha']:g} | {r['d']} | {r['theory']:.4f} | "
+        z = (r["test_error_mean"] - r["test_error_theory"]) / r["test_error_sem"] if r["test_error_sem"] > 0 else float("nan")
+        lines.append(f"| {r['student']}/{r['teacher']} | {r['law']} | {r['alpha']:g} | {r['d']} | {r['test_error_theory']:.4f} | "
                      f"{r['test_error_mean']:.4f} ± {r['test_error_sem']:.4f} | {100 * r['gap']:+.2f} % | {z:+.1f} | "
                      f"{'yes' if r['within'] else 'NO'} |")
     return "\n".join(lines)

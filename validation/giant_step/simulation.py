@@ -70,7 +70,7 @@ from ..data import (
 from ..one_step.network import auto_chunk_rows
 from ..readout import fit_ridge
 from ..one_step.simulation import estimate_risk, features_matrix
-from ..summary import mean_sem, normalize_seeds
+from ..summary import normalize_seeds, summarize
 from ..store import Checkpoint
 from .network import giant_step_sizes, GiantStepNetwork, sample_giant_step
 from .srf_sampler import sample_srf
@@ -352,15 +352,13 @@ def simulate_giant_step(
     out = []
     for i, a in enumerate(alphas):
         recs = tuple(ps[i] for ps in per_seed)
-        tm, ts = mean_sem([r.test_error for r in recs])
-        rm, rs = mean_sem([r.train_error for r in recs])
         measured = None
         if model == "network":
             measured = {k: float(np.mean([getattr(r.measured, k) for r in recs]))
                         for k in ("r", "c", "gamma", "r_spread", "spike_norm")}
         theory_srf = srf if model == "srf" else _predicted_srf(setting)
-        out.append(GiantStepSimulation(setting.replace(alpha=a), model, d, p, seeds, tm, ts, rm, rs, n_test,
-                                       theory_srf, measured, recs))
+        out.append(GiantStepSimulation(setting.replace(alpha=a), model, d, p, seeds, **summarize(recs),
+                                       n_test=n_test, srf=theory_srf, measured_srf=measured, per_seed=recs))
     return tuple(out)
 
 

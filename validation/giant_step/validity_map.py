@@ -48,9 +48,9 @@ def validity_map(students=("tanh", "relu"), teacher="tanh", ds=(512, 1024), seed
                         gap = (sim.test_error_mean - t) / t
                         rel_sem = sim.test_error_sem / t
                         rows.append({"student": student, "teacher": teacher, "alpha0": a0, "eta_tilde": et,
-                                     "alpha": a, "d": d, "seeds": list(sim.seeds), "theory": t,
-                                     "theory_converged": th[a].converged, "network_mean": sim.test_error_mean,
-                                     "network_sem": sim.test_error_sem, "gap": gap, "rel_sem": rel_sem,
+                                     "alpha": a, "d": d, "seeds": list(sim.seeds), "test_error_theory": t,
+                                     "theory_converged": th[a].converged, "test_error_mean": sim.test_error_mean,
+                                     "test_error_sem": sim.test_error_sem, "gap": gap, "rel_sem": rel_sem,
                                      "ok": abs(gap) <= 0.02 or abs(gap) <= 2 * rel_sem})
                     if progress:
                         print(f"[validity {student} a0={a0:g} eta~={et:g} d={d}] "

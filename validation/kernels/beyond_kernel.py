@@ -339,7 +339,8 @@ def _check_training(target, n, seed, cfg, n_test, noise, regularized):
 
 @dataclass(frozen=True)
 class TrainResult:
-    """Outcome of one run: test error E(f̂ − f*)² on n_test fresh points, train loss, ‖W‖_F, ‖W‖_{2,4},
+    """Outcome of one run: test error E(f̂ − f*)² on n_test fresh points, train error (mean squared
+    residual on the training labels) and final loss, ‖W‖_F, ‖W‖_{2,4},
     the test error of the NTK term f_L alone and of the remainder f − f_L (where the fit came from)."""
 
     model: str
@@ -347,7 +348,7 @@ class TrainResult:
     d: int
     n: int
     test_error: float
-    train_mse: float
+    train_error: float
     final_loss: float
     weight_norm: float
     norm24: float

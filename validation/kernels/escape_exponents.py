@@ -213,7 +213,7 @@ def network_error(method: str, target, n: int, seed: int, cfg: TrainConfig, *, a
         r = train_regularized(target, n, seed, network_config(target.d, cfg), activation=activation, n_test=n_test)
     else:
         raise InvalidParameterError(f"network method must be 'quadntk' or 'network', got {method!r}")
-    return {"test": r.test_error, "train": r.train_mse, "weight_norm": r.weight_norm, "norm24": r.norm24,
+    return {"test_error": r.test_error, "train_error": r.train_error, "weight_norm": r.weight_norm, "norm24": r.norm24,
             "ntk_term_norm2": r.linear_part_norm2, "residual": {str(k): v for k, v in r.component_residual.items()}}
 
 
@@ -505,7 +505,7 @@ def escape_exponents_data(quick: bool = False, *, targets=None, eps=(0.5, 0.25),
             def err(d, n, sd, tgt=tgt, meth=meth):
                 return cached(f"{meth}|{tgt}|d={d}|n={n}|seed={sd}",
                                          lambda: network_error(meth, target_of(tgt, d), n, sd, cfg,
-                                                               activation=activation, n_test=n_test))["test"]
+                                                               activation=activation, n_test=n_test))["test_error"]
             rows += _seeded_rows(meth, tgt, eps, net_ds[tgt], seeds[tgt], err, start_of(tgt), ratio, net_n_max,
                                  progress, net_eps_max_d)
     fits = {}

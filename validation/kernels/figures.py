@@ -32,7 +32,7 @@ from asymptotics.kernels.theory import (
     KernelRidge,
     TargetProfile,
     kernel_gegenbauer,
-    krr_risk_curve,
+    krr_curve,
     krr_staircase,
     krr_transition,
 )
@@ -67,8 +67,8 @@ class StaircaseData:
     curves: dict = field(repr=False)   # d -> (n grid, finite-d theory, staircase)
     config: dict = field(repr=False)
 
-    HEADER = ("d", "n", "kappa", "sim_mean", "sim_sem", "seeds", "finite_d", "asymptotic", "ell_asym",
-              "staircase", "rel_gap", "agree")
+    HEADER = ("d", "n", "kappa", "test_error_mean", "test_error_sem", "seeds", "test_error_finite_d",
+              "test_error_asymptotic", "ell_asym", "staircase", "rel_gap", "agree")
 
     def to_csv(self) -> str:
         return _csv(self.HEADER, self.rows)
@@ -108,7 +108,7 @@ def _asymptotic(setting: KernelRidge, n: float) -> tuple[float, int]:
     prof = TargetProfile(tuple(F2), setting.target.tail + moved)
     t = krr_transition(g.xi[: ell + 1], setting.kernel_fn.h1, prof, ell,
                        n / harmonic_dimension(setting.d, ell), setting.lam, setting.noise)
-    return t.risk, ell
+    return t.test_error, ell
 
 
 def staircase_data(ds=(20, 40), kappas=None, *, kernel="ntk", activation="relu",
@@ -129,7 +129,7 @@ def staircase_data(ds=(20, 40), kappas=None, *, kernel="ntk", activation="relu",
         grid = np.unique(np.geomspace(2, max_n, 120).round())
         if lam == 0:
             grid = grid[np.abs(grid - harmonic_dimension(d, 1)) > 0.5]
-        th_grid = krr_risk_curve(base, grid)
+        th_grid = krr_curve(base, "n", grid)
         curves[d] = (grid, np.array([r.test_error for r in th_grid]),
                      np.asarray(krr_staircase(base.target, np.log(grid) / math.log(d),
                                               xi=kernel_gegenbauer(base.kernel_fn, d, 8).xi)))
@@ -203,11 +203,11 @@ def escape_diagnostics(d: int, n: int, seed: int = 0, *, activation="tanh(z + 1/
     target = low_degree_plus_sparse(d, np.random.default_rng([12345, d]), dense, sparse)
     out = {}
     err, res = _ntk_regression(target, n, seed, activation, krr_lam, n_test, residuals=True)
-    out["ntk_krr"] = {"test": err, "residual": res}
+    out["ntk_krr"] = {"test_error": err, "residual": res}
     for meth, fn, c in (("quadntk", train_quadntk, cfg), ("regularized", train_regularized, cfg),
                         ("network_gd", train_regularized, dataclasses.replace(cfg, lam_l=0.0, lam_q=0.0))):
         r = fn(target, n, seed, c, activation=activation, n_test=n_test)
-        out[meth] = {"test": r.test_error, "residual": r.component_residual, "train": r.train_mse,
+        out[meth] = {"test_error": r.test_error, "residual": r.component_residual, "train_error": r.train_error,
                      "weight_norm": r.weight_norm, "ntk_term_norm2": r.linear_part_norm2}
     return out
 
@@ -230,11 +230,11 @@ def sample_size_to_reach(ns, errors, eps: float) -> float | None:
 class EscapeData:
     """Per (method, d, n): mean ± SEM test error over seeds; sample sizes to reach ``eps``."""
 
-    rows: tuple          # (method, d, n, mean, sem, seeds, mean_train, mean_weight_norm)
+    rows: tuple          # (method, d, n, test_error_mean, test_error_sem, seeds, train_error_mean, weight_norm mean)
     eps: float
     config: dict = field(repr=False)
 
-    HEADER = ("method", "d", "n", "test_mean", "test_sem", "seeds", "train_mean", "weight_norm")
+    HEADER = ("method", "d", "n", "test_error_mean", "test_error_sem", "seeds", "train_error_mean", "weight_norm")
 
     def curve(self, method: str, d: int):
         pts = sorted((r for r in self.rows if r[0] == method and r[1] == d), key=lambda r: r[2])
@@ -258,7 +258,7 @@ class EscapeData:
         return _csv(self.HEADER, self.rows)
 
     def to_markdown(self) -> str:
-        lines = ["| method | d | n | test error (mean ± SEM) | seeds | train MSE | ‖W‖_F |", "|" + "---|" * 7]
+        lines = ["| method | d | n | test error (mean ± SEM) | seeds | train error | ‖W‖_F |", "|" + "---|" * 7]
         for meth, d, n, m, s, k, tr, wn in self.rows:
             lines.append(f"| {meth} | {d} | {n} | {m:.4f} ± {s:.4f} | {k} | {'' if tr is None else f'{tr:.4f}'} | "
                          f"{'' if wn is None else f'{wn:.2f}'} |")
@@ -325,20 +325,20 @@ def escape_data(ds=(8, 12, 16), kappas=(1.5, 1.75, 2.0, 2.25, 2.5, 2.75, 3.0), *
                     def run(sd=sd, meth=meth, n=n):
                         t0 = time.perf_counter()
                         if meth == "ntk_krr":
-                            out = {"test": _ntk_regression(target, n, sd, activation, krr_lam, n_test),
-                                   "train": None, "wn": None}
+                            out = {"test_error": _ntk_regression(target, n, sd, activation, krr_lam, n_test),
+                                   "train_error": None, "wn": None}
                         else:
                             fn = train_quadntk if meth == "quadntk" else train_regularized
                             c = cfg if meth != "network_gd" else dataclasses.replace(cfg, lam_l=0.0, lam_q=0.0)
                             r = fn(target, n, sd, c, activation=activation, n_test=n_test)
-                            out = {"test": r.test_error, "train": r.train_mse, "wn": r.weight_norm}
+                            out = {"test_error": r.test_error, "train_error": r.train_error, "wn": r.weight_norm}
                         if progress:
-                            print(f"{meth} d={d} n={n} seed={sd}: {out['test']:.4f} "
+                            print(f"{meth} d={d} n={n} seed={sd}: {out['test_error']:.4f} "
                                   f"({time.perf_counter() - t0:.1f}s)", file=sys.stderr, flush=True)
                         return out
                     recs.append(ck.get_or_compute(f"{meth}|d={d}|n={n}|seed={sd}", run))
-                m, s = mean_sem([r["test"] for r in recs])
-                tr = [r["train"] for r in recs if r["train"] is not None]
+                m, s = mean_sem([r["test_error"] for r in recs])
+                tr = [r["train_error"] for r in recs if r["train_error"] is not None]
                 wn = [r["wn"] for r in recs if r["wn"] is not None]
                 rows.append((meth, d, n, m, s, len(seeds), float(np.mean(tr)) if tr else None,
                              float(np.mean(wn)) if wn else None))

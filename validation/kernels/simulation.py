@@ -39,7 +39,7 @@ from asymptotics.limits import array_bytes, check_memory
 from asymptotics.kernels.theory import DotProductKernel, KernelRidge, KRRRisk, TargetProfile, krr_risk, parse_target
 
 from ..data import check_n_test, check_all_finite, check_int, spawn_generators
-from ..summary import mean_sem, normalize_seeds
+from ..summary import normalize_seeds, summarize
 from ..store import Checkpoint
 
 __all__ = [
@@ -367,8 +367,13 @@ class KRRSimulation:
     model: str = "exact"
     m: int | None = None
 
+    @property
+    def d(self) -> int:
+        """The input dimension (``setting.d``), as in every simulation summary."""
+        return self.setting.d
+
     def to_dict(self) -> dict:
-        return {"setting": self.setting.to_dict(), "seeds": list(self.seeds), "n_test": self.n_test,
+        return {"setting": self.setting.to_dict(), "d": self.d, "seeds": list(self.seeds), "n_test": self.n_test,
                 "per_seed": [r.to_dict() for r in self.per_seed], "test_error_mean": self.test_error_mean,
                 "test_error_sem": self.test_error_sem, "train_error_mean": self.train_error_mean,
                 "train_error_sem": self.train_error_sem,
@@ -462,10 +467,8 @@ def simulate_krr(setting: KernelRidge, seeds: "Sequence[int] | int" = 3, n_test:
         comp = lambda sd=sd: simulate_krr_seed(setting, sd, n_test, style=style, model=model, m=m).to_dict()  # noqa: E731
         rec = checkpoint.get_or_compute(key, comp) if checkpoint is not None else comp()
         recs.append(KRRSeedRecord(**rec))
-    te = mean_sem([r.test_error for r in recs])
-    tr = mean_sem([r.train_error for r in recs])
-    return KRRSimulation(setting, seeds, int(n_test), tuple(recs), te[0], te[1], tr[0], tr[1],
-                         krr_risk(setting) if theory else None, style, model, m)
+    return KRRSimulation(setting, seeds, int(n_test), tuple(recs), **summarize(recs),
+                         theory=krr_risk(setting) if theory else None, style=style, model=model, m=m)
 
 
 def simulate_lazy(setting: KernelRidge, m: int, seeds: "Sequence[int] | int" = 3, n_test: int = 2000, *,

@@ -15,7 +15,7 @@ from asymptotics.settings import OneStep
 from ..data import check_n_test
 from .network import one_step_sizes
 from .simulation import _check_one_step_memory, network_for_seed, simulate_seed
-from ..summary import mean_sem, normalize_seeds
+from ..summary import normalize_seeds, summarize
 from ..comparison import Comparison, ComparisonRow, _ds_tuple, _label, _settings_tuple
 from ..store import Checkpoint, package_versions
 
@@ -44,8 +44,8 @@ def _seed_record(setting: OneStep, d: int, seed: int, n_test: int, finite_d: boo
     rec = simulate_seed(setting, d, seed, n_test=n_test, network=net).to_dict()
     if finite_d:
         de = one_step_risk_on_weights(setting, net.W1, net.beta, n=rec["n_readout"])
-        rec["finite_d"] = de.test_error
-        rec["finite_d_train"] = de.train_error
+        rec["test_error_finite_d"] = de.test_error
+        rec["train_error_finite_d"] = de.train_error
     return rec
 
 
@@ -94,20 +94,18 @@ def compare_one_step(
                 recs.append(rec)
                 if progress:
                     print(
-                        f"[compare] {_label(s)} d={d} seed={seed}: risk={rec['risk']:.5f} "
+                        f"[compare] {_label(s)} d={d} seed={seed}: test_error={rec['test_error']:.5f} "
                         f"({time.perf_counter() - t0:.1f}s)",
                         file=sys.stderr,
                         flush=True,
                     )
-            risk_mean, risk_sem = mean_sem([r["risk"] for r in recs])
-            tr_mean, tr_sem = mean_sem([r["train_error"] for r in recs])
-            fd = float(np.mean([r["finite_d"] for r in recs])) if finite_d else math.nan
-            fdt = float(np.mean([r["finite_d_train"] for r in recs])) if finite_d else math.nan
+            fd = float(np.mean([r["test_error_finite_d"] for r in recs])) if finite_d else math.nan
+            fdt = float(np.mean([r["train_error_finite_d"] for r in recs])) if finite_d else math.nan
             rows.append(
                 ComparisonRow(
-                    setting=s, d=d, seeds=seeds, theory=th.risk, theory_train=th.train_error,
-                    finite_d=fd, finite_d_train=fdt, risk_mean=risk_mean, risk_sem=risk_sem,
-                    train_mean=tr_mean, train_sem=tr_sem, per_seed=tuple(recs),
+                    setting=s, d=d, seeds=seeds, test_error_theory=th.test_error,
+                    train_error_theory=th.train_error, test_error_finite_d=fd, train_error_finite_d=fdt,
+                    **summarize(recs), per_seed=tuple(recs),
                 )
             )
     return Comparison(rows=tuple(rows), config=config)

@@ -103,7 +103,7 @@ class FigureData:
     """Numbers of one panel: theory curves per η, simulation mean ± SEM per (η, x), lower bound."""
 
     spec: PanelSpec
-    theory: dict  # eta -> (x array, risk array)
+    theory: dict  # eta -> (x array, test-error array)
     simulation: dict  # eta -> list of (x, mean, sem, n_seeds)
     lower_bound: float
     config: dict = field(repr=False)
@@ -111,7 +111,7 @@ class FigureData:
     def to_csv(self) -> str:
         buf = io.StringIO()
         w = csv.writer(buf)
-        w.writerow(["kind", self.spec.x, "eta", "risk", "sem", "seeds", "d", "lower_bound"])
+        w.writerow(["kind", self.spec.x, "eta", "test_error", "test_error_sem", "seeds", "d", "lower_bound"])
         for eta, (xs, rs) in self.theory.items():
             for x, r in zip(xs, rs):
                 w.writerow(["theory", x, eta, r, "", "", "", self.lower_bound])
@@ -142,7 +142,7 @@ def one_step_figure_data(
     theory = {}
     for eta in spec.etas:
         curve = one_step_curve(spec.base.replace(eta=eta), spec.x, spec.theory_grid)
-        theory[eta] = (np.array(spec.theory_grid), np.array([r.risk for r in curve]))
+        theory[eta] = (np.array(spec.theory_grid), np.array([r.test_error for r in curve]))
     ck = Checkpoint(checkpoint, config)
     simulation = {}
     for eta in spec.etas:
@@ -156,10 +156,10 @@ def one_step_figure_data(
                     f"eta={eta}|{spec.x}={x}|seed={seed}",
                     lambda: simulate_seed(s, d, seed, n_test=n_test).to_dict(),
                 )
-                risks.append(rec["risk"])
+                risks.append(rec["test_error"])
                 if progress:
                     print(f"[figure {spec.name}] eta={eta:g} {spec.x}={x:g} seed={seed}: "
-                          f"{rec['risk']:.4f} ({time.perf_counter() - t0:.1f}s)", file=sys.stderr, flush=True)
+                          f"{rec['test_error']:.4f} ({time.perf_counter() - t0:.1f}s)", file=sys.stderr, flush=True)
             m, sem = mean_sem(risks)
             pts.append((x, m, sem, len(risks)))
         simulation[eta] = pts

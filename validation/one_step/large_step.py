@@ -61,14 +61,14 @@ def large_step_table(setting: OneStep = DEFAULT_SETTING, psi2s=DEFAULT_PSI2, eta
                 N = int(round(psi2 * d))
                 eta = et * math.sqrt(N)
                 fin = large_step_risk(s, et, width=N)
-                ge = one_step_risk(s.replace(eta=eta)).risk
+                ge = one_step_risk(s.replace(eta=eta)).test_error
                 risks = []
                 for seed in seeds:
                     t0 = time.perf_counter()
 
                     def compute():
                         sim = simulate_one_step(s.replace(eta=eta), d, [seed], n_test=n_test)
-                        return [sim.risk_mean, sim.train_error_mean]
+                        return [sim.test_error_mean, sim.train_error_mean]
 
                     key = f"{s.to_dict()}|eta_tilde={et:g}|d={d}|seed={seed}|n_test={n_test}"
                     rec = checkpoint.get_or_compute(key, compute) if checkpoint is not None else compute()
@@ -79,7 +79,7 @@ def large_step_table(setting: OneStep = DEFAULT_SETTING, psi2s=DEFAULT_PSI2, eta
                 m, se = mean_sem(risks)
                 rows.append({"psi2": psi2, "eta_tilde": et, "d": d, "N": N, "eta": eta,
                              "theory_srf": inf.test_error, "theory_srf_width_N": fin.test_error,
-                             "ge_formula": ge, "mc_mean": m, "mc_sem": se, "seeds": seeds, "per_seed": risks,
+                             "ge_formula": ge, "test_error_mean": m, "test_error_sem": se, "seeds": seeds, "per_seed": risks,
                              "gap_width_N": (m - fin.test_error) / fin.test_error,
                              "gap_limit": (m - inf.test_error) / inf.test_error})
     return rows
@@ -94,7 +94,7 @@ def _md(rows, setting, lb, lim) -> str:
            "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         out.append(f"| {r['psi2']:g} | {r['eta_tilde']:g} | {r['d']} | {r['N']} | {r['theory_srf']:.4f} | "
-                   f"{r['theory_srf_width_N']:.4f} | {r['ge_formula']:.4f} | {r['mc_mean']:.4f} ± {r['mc_sem']:.4f} | "
+                   f"{r['theory_srf_width_N']:.4f} | {r['ge_formula']:.4f} | {r['test_error_mean']:.4f} ± {r['test_error_sem']:.4f} | "
                    f"{100 * r['gap_width_N']:+.1f} % | {100 * r['gap_limit']:+.1f} % |")
     return "\n".join(out)
 
@@ -118,14 +118,14 @@ def large_step_figure(setting: OneStep, psi2s, path, rows=None, grid=None):
         N = int(round(psi2 * dmax))
         th = [large_step_risk(s, e, raise_on_failure=False).test_error for e in grid]
         thN = [large_step_risk(s, e, width=N, raise_on_failure=False).test_error for e in grid]
-        ge = [one_step_risk(s.replace(eta=e * math.sqrt(N))).risk for e in grid]
+        ge = [one_step_risk(s.replace(eta=e * math.sqrt(N))).test_error for e in grid]
         curves[psi2] = {"eta_tilde": list(map(float, grid)), "srf": th, "srf_width_N": thN, "ge": ge, "N": N}
         ax.plot(grid, th, "-", color=col, label=f"ψ2 = {psi2:g}: hetero sRF")
         ax.plot(grid, thN, "--", color=col, lw=0.8, alpha=0.7)
         ax.plot(grid, ge, ":", color=col, lw=1.0)
         for r in rows or []:
             if r["psi2"] == psi2:
-                ax.errorbar(r["eta_tilde"], r["mc_mean"], yerr=r["mc_sem"], fmt="o", color=col,
+                ax.errorbar(r["eta_tilde"], r["test_error_mean"], yerr=r["test_error_sem"], fmt="o", color=col,
                             mfc=col if r["d"] == dmax else "white", ms=5, capsize=2)
     ax.axhline(lb, color="k", ls="--", lw=1, label="kernel lower bound ‖P>1 f*‖²")
     ax.axhline(10 * lim.tau_star, color="gray", ls="-.", lw=1,

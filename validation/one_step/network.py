@@ -209,15 +209,15 @@ class Spike:
     ----------
     norm : float
         ‖W1 − W0‖_op, the top singular value (theory: ‖u‖‖a‖ → r = |η μ1| (μ1*² + E_y/ψ1)^{1/2}).
-    alignment2 : float
-        ⟨û, β*⟩² for the top left singular vector û ∈ R^d (theory: γ²).  NaN when Δ = 0 (η = 0),
+    alignment : float
+        ⟨û, β*⟩² for the top left singular vector û ∈ R^d (theory: ``OneStepRisk.alignment`` = γ²).  NaN when Δ = 0 (η = 0),
         where the direction is undefined.
     direction : (d,) array
         û (sign arbitrary).
     """
 
     norm: float
-    alignment2: float
+    alignment: float
     direction: np.ndarray = field(repr=False, compare=False)
 
 
@@ -230,7 +230,7 @@ def spike_statistics(W0: np.ndarray, W1: np.ndarray, beta: np.ndarray) -> Spike:
     delta = W1 - W0
     d = delta.shape[0]
     if not np.any(delta):
-        return Spike(norm=0.0, alignment2=float("nan"), direction=np.zeros(d))
+        return Spike(norm=0.0, alignment=float("nan"), direction=np.zeros(d))
     if min(delta.shape) <= 64:
         U, s, _ = np.linalg.svd(delta, full_matrices=False)
         u, sigma = U[:, 0], float(s[0])
@@ -242,7 +242,7 @@ def spike_statistics(W0: np.ndarray, W1: np.ndarray, beta: np.ndarray) -> Spike:
         except (scipy.sparse.linalg.ArpackError, scipy.sparse.linalg.ArpackNoConvergence):
             U, s, _ = scipy.linalg.svd(delta, full_matrices=False)
             u, sigma = U[:, 0], float(s[0])
-    return Spike(norm=sigma, alignment2=float(u @ beta) ** 2, direction=u)
+    return Spike(norm=sigma, alignment=float(u @ beta) ** 2, direction=u)
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ from asymptotics.errors import InvalidParameterError
 from asymptotics.limits import array_bytes, check_memory, ridge_fit_bytes
 from asymptotics.settings import RATIO_RANGE, OneStep, check_positive, check_range
 
-from ..summary import mean_sem, normalize_seeds
+from ..summary import mean_sem, normalize_seeds, summarize
 from ..data import (
     check_n_test,
     check_all_finite,
@@ -178,23 +178,23 @@ class SeedRecord:
     Attributes
     ----------
     seed : int
-    risk : float
+    test_error : float
         E_x(f̂ − f*)² on the test points (noise-free target).
     train_error : float
         (1/n_readout)‖ỹ − Φâ‖² on the noisy batch-2 labels.
     spike_norm : float
         ‖W1 − W0‖_op.
-    alignment2 : float
-        ⟨û, β*⟩² (NaN when η = 0: no spike direction; ``to_dict`` writes it as ``None``).
+    alignment : float
+        ⟨û, β*⟩², the squared spike–teacher overlap (theory: ``OneStepRisk.alignment``; NaN when η = 0: no spike direction; ``to_dict`` writes it as ``None``).
     d, N, n, n_readout : int
         Input dimension, width, batch-1 size, batch-2 size.
     """
 
     seed: int
-    risk: float
+    test_error: float
     train_error: float
     spike_norm: float
-    alignment2: float
+    alignment: float
     d: int
     N: int
     n: int
@@ -203,10 +203,10 @@ class SeedRecord:
     def to_dict(self) -> dict:
         return {
             "seed": self.seed,
-            "risk": self.risk,
+            "test_error": self.test_error,
             "train_error": self.train_error,
             "spike_norm": self.spike_norm,
-            "alignment2": None if math.isnan(self.alignment2) else self.alignment2,
+            "alignment": None if math.isnan(self.alignment) else self.alignment,
             "d": self.d,
             "N": self.N,
             "n": self.n,
@@ -219,7 +219,7 @@ class SeedRecord:
 class OneStepSimulation:
     """Monte Carlo of the one-step protocol over several seeds (docs/theory/one-step.md §7).
 
-    ``risk_sem`` / ``train_error_sem`` are std(ddof=1)/√K over the K seeds, and 0.0 when K = 1
+    ``test_error_sem`` / ``train_error_sem`` are std(ddof=1)/√K over the K seeds, and 0.0 when K = 1
     (a single seed measures no spread; do not read 0.0 as "exact").
     """
 
@@ -227,8 +227,8 @@ class OneStepSimulation:
     d: int
     seeds: tuple[int, ...]
     per_seed: tuple[SeedRecord, ...] = field(repr=False)
-    risk_mean: float
-    risk_sem: float
+    test_error_mean: float
+    test_error_sem: float
     train_error_mean: float
     train_error_sem: float
     n_test: int
@@ -241,8 +241,8 @@ class OneStepSimulation:
     def to_dict(self) -> dict:
         """JSON-friendly summary (plain floats, ints, lists, dicts; NaN alignment → None)."""
         return {
-            "risk_mean": self.risk_mean,
-            "risk_sem": self.risk_sem,
+            "test_error_mean": self.test_error_mean,
+            "test_error_sem": self.test_error_sem,
             "train_error_mean": self.train_error_mean,
             "train_error_sem": self.train_error_sem,
             "d": self.d,
@@ -357,10 +357,10 @@ def simulate_seed(
     spike = network.spike()
     return SeedRecord(
         seed=int(seed),
-        risk=risk,
+        test_error=risk,
         train_error=fit.train_error,
         spike_norm=spike.norm,
-        alignment2=spike.alignment2,
+        alignment=spike.alignment,
         d=network.d,
         N=network.N,
         n=network.n,
@@ -447,23 +447,18 @@ def simulate_one_step(
         records.append(rec)
         if progress:
             print(
-                f"[simulate_one_step d={d}] seed {seed}: risk={rec.risk:.5g} "
+                f"[simulate_one_step d={d}] seed {seed}: test_error={rec.test_error:.5g} "
                 f"train={rec.train_error:.5g} spike={rec.spike_norm:.4g} "
-                f"align2={rec.alignment2:.4g} ({time.perf_counter() - t0:.2f}s)",
+                f"alignment={rec.alignment:.4g} ({time.perf_counter() - t0:.2f}s)",
                 file=sys.stderr,
                 flush=True,
             )
-    risk_mean, risk_sem = mean_sem([r.risk for r in records])
-    tr_mean, tr_sem = mean_sem([r.train_error for r in records])
     return OneStepSimulation(
         setting=setting,
         d=d,
         seeds=seeds,
         per_seed=tuple(records),
-        risk_mean=risk_mean,
-        risk_sem=risk_sem,
-        train_error_mean=tr_mean,
-        train_error_sem=tr_sem,
+        **summarize(records),
         n_test=n_test,
         psi1_readout=psi1_readout,
         features=features,
