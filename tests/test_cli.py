@@ -41,12 +41,13 @@ def test_risk_one_step_single_and_list(capsys):
     code, out, _ = run(capsys, *base, "--eta", "4")
     d = json.loads(out)
     assert code == 0
-    for key in ("risk", "train_error", "lower_bound", "alignment", "effective_ridge", "risk_rf", "improvement"):
+    for key in ("test_error", "train_error", "lower_bound", "alignment", "effective_ridge", "test_error_rf",
+                "improvement", "converged", "nit", "residual", "setting"):
         assert key in d
-    assert d["risk"] == pytest.approx(0.1056, abs=6e-5)
+    assert d["test_error"] == pytest.approx(0.1056, abs=6e-5)
     code, out, _ = run(capsys, *base, "--eta", "0,1,2,4")
     lst = json.loads(out)
-    assert [round(x["risk"], 4) for x in lst] == [0.1285, 0.1251, 0.1178, 0.1056]
+    assert [round(x["test_error"], 4) for x in lst] == [0.1285, 0.1251, 0.1178, 0.1056]
 
 
 def test_risk_large_step(capsys):
@@ -60,7 +61,7 @@ def test_simulate_json(capsys):
                        "--d", "32", "--seeds", "2", "--n-test", "500", "--json")
     d = json.loads(out)
     assert code == 0
-    for key in ("risk_mean", "risk_sem", "train_error_mean", "d", "seeds", "per_seed"):
+    for key in ("test_error_mean", "test_error_sem", "train_error_mean", "train_error_sem", "d", "seeds", "per_seed"):
         assert key in d
     assert d["d"] == 32 and d["seeds"] == [0, 1] and len(d["per_seed"]) == 2
 
@@ -117,8 +118,8 @@ def test_risk_giant_step_json_contract_and_list(capsys):
     code, out, _ = run(capsys, "risk", "giant-step", *_GS, "--alpha", "3", "--width-ratio", "1", "--json")
     d = json.loads(out)
     assert code == 0
-    assert set(d) == {"test_error", "train_error", "order_parameters", "srf", "converged", "nit", "residual",
-                      "validity"}
+    assert set(d) == {"test_error", "train_error", "order_parameters", "srf", "converged", "nit", "nfev",
+                      "residual", "method", "backend", "setting", "validity"}
     assert set(d["srf"]) == {"r", "c", "gamma"} and d["converged"] is True
     assert d["test_error"] == pytest.approx(0.0325, abs=6e-5)  # docs/theory/spiked-rf.md §9.1 large-d value
     code, out, _ = run(capsys, "risk", "giant-step", *_GS, "--alpha", "0.2,1.6,3", "--json")
@@ -207,7 +208,7 @@ def test_compare_giant_step_states_dropped_seeds(capsys, tmp_path, monkeypatch):
     def records(setting, d, seed, alphas, model, n_test):
         out = real(setting, d, seed, alphas, model, n_test)
         if seed == 0:
-            out = [{**r, "instance_theory": None, "instance_theory_train": None} for r in out]
+            out = [{**r, "test_error_finite_d": None, "train_error_finite_d": None} for r in out]
         return out
 
     monkeypatch.setattr(compare, "_giant_seed_records", records)
@@ -263,7 +264,7 @@ def test_risk_one_step_large_step_scale_names_its_regime(capsys):
     rows = json.loads(out)
     want = large_step_risk(OneStep("erf", "erf", psi1=8, psi2=2, lam=1e-3, eta=1, noise=0.1), 2.0)
     assert [r["eta_tilde"] for r in rows] == [1.0, 2.0]
-    assert rows[1]["risk"] == pytest.approx(want.test_error, rel=1e-12)
+    assert rows[1]["test_error"] == pytest.approx(want.test_error, rel=1e-12)
     assert all(r["regime"].startswith("large step") for r in rows)
     code, out, _ = run(capsys, *base, "--eta", "2", "--json")
     assert code == 0 and json.loads(out)["regime"].startswith("small step")

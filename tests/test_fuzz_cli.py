@@ -493,16 +493,16 @@ def test_non_finite_result_exit_3(capsys, monkeypatch):
             self.r = r
 
         def __getattr__(self, k):
-            return float("nan") if k == "risk" else getattr(self.r, k)
+            return float("nan") if k == "test_error" else getattr(self.r, k)
 
         def to_dict(self):
-            return {**self.r.to_dict(), "risk": float("nan")}
+            return {**self.r.to_dict(), "test_error": float("nan")}
 
     monkeypatch.setattr(cli, "one_step_risk", lambda s: Fake(real(s)))
     code = main(["risk", "one-step", "--json"])
     cap = capsys.readouterr()
     d = _strict(cap.out)
-    assert code == 3 and d["risk"] is None and d["non_finite"] == ["risk"]
+    assert code == 3 and d["test_error"] is None and d["non_finite"] == ["test_error"]
     assert cap.err.startswith("asym: warning:") and "non-finite" in cap.err
 
 

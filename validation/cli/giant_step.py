@@ -92,7 +92,7 @@ def _cmd_risk_hetero_srf(args) -> Outcome:
         lines.append(f"{r.test_error:9.5f} {r.train_error:9.5f} {'yes ' if r.converged else 'NO  '} "
                      f"alpha={s.alpha:g} p/d={s.width_ratio:g} lam={s.lam:g} noise={s.noise:g} "
                      f"law={args.law} gamma={args.gamma:g}")
-    dicts = [{**r.to_dict(), "setting": r.setting.to_dict()} for r in results]
+    dicts = [r.to_dict() for r in results]
     return Outcome(dicts if name else dicts[0], "\n".join(lines), points=len(dicts),
                    not_converged=_not_converged(results, name, vals))
 
@@ -109,7 +109,7 @@ def _cmd_risk_giant_step(args) -> Outcome:
     from asymptotics.spiked_rf.validity import srf_validity
 
     given = opts["srf"] is not None  # at given (r, c, γ) the sRF is the model, not a network's stand-in
-    dicts = [{**r.to_dict(), "residual": r.residual,
+    dicts = [{**r.to_dict(),
               **({} if given else {"validity": srf_validity(r.setting).to_dict()})} for r in results]
     problems = _not_converged(results, name, vals)
     lines = [f"{'test':>9} {'train':>9} {'r':>7} {'c':>7} {'gamma':>7} conv  setting"]
@@ -162,7 +162,7 @@ def _dropped_instance_seeds(table) -> list[tuple[int, int, int]]:
     (:func:`asymptotics.validation.giant_step.comparison.compare_giant_step` averages the finite-d column over the others)."""
     out = []
     for i, row in enumerate(table.rows):
-        miss = sum(1 for rec in row.per_seed if rec.get("instance_theory") is None)
+        miss = sum(1 for rec in row.per_seed if rec.get("test_error_finite_d") is None)
         if miss:
             out.append((i, miss, len(row.per_seed)))
     return out

@@ -24,11 +24,11 @@ def _cmd_risk_one_step(args) -> Outcome:
     base, name, vals = _setting_and_sweep(args)
     results = one_step_curve(base, name, vals) if name else (one_step_risk(base),)
     dicts = [r.to_dict() for r in results]
-    lines = [f"{'risk':>9} {'R0':>9} {'delta':>9} {'train':>9} {'bound':>8} {'gamma2':>7} {'kappa':>9}  setting"]
+    lines = [f"{'test':>9} {'test_rf':>9} {'delta':>9} {'train':>9} {'bound':>8} {'align':>7} {'kappa':>9}  setting"]
     for r in results:
         s = r.setting
         lines.append(
-            f"{r.risk:9.5f} {r.risk_rf:9.5f} {r.improvement:9.2e} {r.train_error:9.5f} "
+            f"{r.test_error:9.5f} {r.test_error_rf:9.5f} {r.improvement:9.2e} {r.train_error:9.5f} "
             f"{r.lower_bound:8.5f} {r.alignment:7.4f} {r.effective_ridge:9.3e}  "
             f"psi1={s.psi1:g} psi2={s.psi2:g} lam={s.lam:g} eta={s.eta:g} noise={s.noise:g}"
         )
@@ -62,12 +62,12 @@ def _risk_one_step_large(args) -> Outcome:
     else:
         settings, eta_tildes = [base], [eta_tilde]
     results = [large_step_risk(s, e, raise_on_failure=False) for s, e in zip(settings, eta_tildes)]
-    lines = [f"{'risk':>9} {'train':>9} conv  setting"]
+    lines = [f"{'test':>9} {'train':>9} conv  setting"]
     dicts = []
     for s, e, r in zip(settings, eta_tildes, results):
         lines.append(f"{r.test_error:9.5f} {r.train_error:9.5f} {'yes ' if r.converged else 'NO  '} "
                      f"psi1={s.psi1:g} psi2={s.psi2:g} lam={s.lam:g} eta_tilde={e:g} noise={s.noise:g}")
-        dicts.append({**r.to_dict(), "risk": r.test_error, "eta_tilde": e, "regime": _LARGE_STEP,
+        dicts.append({**r.to_dict(), "eta_tilde": e, "regime": _LARGE_STEP,
                       "one_step_setting": {k: v for k, v in s.to_dict().items() if k != "eta"}})
     lines.append(f"regime: {_LARGE_STEP}")
     multi = len(dicts) > 1
@@ -96,7 +96,7 @@ def _cmd_simulate_one_step(args) -> Outcome:
                                 test_risk="exact" if args.exact_risk else "monte-carlo", dtype=args.dtype)
         out.append(sim.to_dict())
         lines.append(
-            f"risk {sim.risk_mean:.5f} ± {sim.risk_sem:.5f}   train {sim.train_error_mean:.5f} ± "
+            f"test {sim.test_error_mean:.5f} ± {sim.test_error_sem:.5f}   train {sim.train_error_mean:.5f} ± "
             f"{sim.train_error_sem:.5f}   d={sim.d} seeds={len(sim.seeds)}  {s.to_dict()}"
         )
     return Outcome(out if name else out[0], "\n".join(lines), points=len(out))
