@@ -320,7 +320,8 @@ def run_sweep(spec, store=None, executor: str = "processes", workers: "int | Non
     try:
         if not payloads:
             pass
-        elif executor == "serial":
+        elif executor == "serial" or (executor == "processes" and min(n_workers, len(payloads)) == 1):
+            # one worker: this process (same BLAS threads, so the same numbers), no start-up cost
             for p in payloads:
                 done(execute_run(p, str(root), blas, on_corrupt))
         elif executor == "processes":
@@ -335,6 +336,14 @@ def run_sweep(spec, store=None, executor: str = "processes", workers: "int | Non
                        failures=failures)
 
 
+def _ignore_sigint() -> None:
+    """Worker processes leave Ctrl-C to the parent, which cancels the pending runs (the running ones
+    finish and are recorded); without this every worker would print its own traceback."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _run_processes(payloads, root, blas, on_corrupt, n_workers, done) -> None:
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -342,7 +351,7 @@ def _run_processes(payloads, root, blas, on_corrupt, n_workers, done) -> None:
     ctx = multiprocessing.get_context("spawn")  # fresh interpreters: the BLAS variables act before numpy loads
     n_workers = min(n_workers, len(payloads))
     with _blas_environment(blas):
-        pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx)
+        pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_ignore_sigint)
         try:
             # keep a bounded number of runs in flight, so that Ctrl-C leaves little to cancel
             it = iter(payloads)
