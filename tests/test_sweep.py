@@ -311,3 +311,19 @@ def test_cli_exit_3_on_failed_runs(tmp_path, capsys):
     assert sweep_main([spec, "--store", str(tmp_path / "st"), "--serial"]) == 3
     out, err = capsys.readouterr()
     assert "1 failed" in out and err.startswith("asym: warning: 1 of 2 runs failed") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("name, counts", [
+    ("one_step_eta", (12, 192)),       # 3 settings x 4 eta; x 16 seeds at d = 256
+    ("giant_step_alpha", (4, 64)),     # 2 alpha0 x 2 eta_tilde (alpha list inner); x 2 d x 8 seeds
+    ("kernels_n", (10, 60)),           # 5 n x 2 d (finite-d theory); x 6 seeds
+])
+def test_example_specs(name, counts):
+    from pathlib import Path
+    from asymptotics.validation.sweep import load_spec
+    spec = load_spec(Path(__file__).resolve().parents[1] / "examples" / "sweeps" / f"{name}.toml")
+    runs = unique_runs(expand(spec))
+    assert (sum(r.kind == "theory" for r in runs), sum(r.kind == "simulation" for r in runs)) == counts
+    d = dry_run(spec, store="/nonexistent/store", calibrate=False)
+    assert d.total == sum(counts) and d.done == 0 and all(v > 0 for s in d.studies.values()
+                                                          for v in s["peak_bytes"].values())
