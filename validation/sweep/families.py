@@ -262,11 +262,12 @@ def _one_step_simulate(fam: Family, configuration: dict, d: int, seed: int) -> l
 
 
 def _one_step_memory(fam: Family, configuration: dict, d: int) -> float:
-    from ..one_step.simulation import _readout_size, one_step_memory
+    from ..one_step.network import one_step_sizes
+    from ..one_step.simulation import one_step_memory
 
     opts = fam.options(configuration)
     st = fam.settings_of(configuration)[0]
-    n2 = _readout_size(st, d, opts["psi1_readout"])
+    n2 = one_step_sizes(st, d)[1] if opts["psi1_readout"] is None else max(1, round(opts["psi1_readout"] * d))
     return one_step_memory(st, d, n2, opts["n_test"], None, opts["test_risk"])
 
 
@@ -360,11 +361,11 @@ def _kernel_simulate(fam: Family, configuration: dict, d: int, seed: int) -> lis
 
 
 def _kernel_memory(fam: Family, configuration: dict, d: int) -> float:
-    from ..kernels.simulation import _n_int, krr_memory
+    from ..kernels.simulation import krr_memory
 
     opts = fam.options(configuration)
     st = fam.make_setting(configuration["setting"], d)
-    return krr_memory(_n_int(st), d, opts["n_test"], None if opts["model"] == "exact" else opts["m"])
+    return krr_memory(math.ceil(st.n), d, opts["n_test"], None if opts["model"] == "exact" else opts["m"])
 
 
 FAMILIES: dict = {
