@@ -327,3 +327,13 @@ def test_example_specs(name, counts):
     d = dry_run(spec, store="/nonexistent/store", calibrate=False)
     assert d.total == sum(counts) and d.done == 0 and all(v > 0 for s in d.studies.values()
                                                           for v in s["peak_bytes"].values())
+
+
+def test_kernel_lazy_model_options_checked():
+    k = {"name": "k", "family": "kernels", "d": [6], "seeds": 1,
+         "setting": {"kernel": "ntk", "activation": "relu", "lam": 0.01, "n": 20, "target": "1:1"}}
+    with pytest.raises(SpecError, match="needs the option m"):
+        parse_spec(spec_dict(dict(k, options={"model": "ntk"})))
+    with pytest.raises(SpecError, match="setting has kernel 'ntk'"):
+        parse_spec(spec_dict(dict(k, options={"model": "rf", "m": 8})))
+    assert len(expand(parse_spec(spec_dict(dict(k, options={"model": "ntk", "m": 8}))))) == 2

@@ -162,6 +162,12 @@ class Family:
     _theory: Callable = field(repr=False)
     _simulate: Callable = field(repr=False)
     _memory: Callable = field(repr=False)
+    _check: "Callable | None" = field(default=None, repr=False)
+
+    def check(self, configuration: dict) -> None:
+        """Cross-checks of a simulation configuration's setting and options (raise InvalidParameterError)."""
+        if self._check is not None:
+            self._check(self, configuration)
 
     def make_setting(self, fields: dict, d: "int | None" = None):
         """The validated setting object of ``fields`` (at dimension ``d`` for the kernel family)."""
@@ -360,6 +366,16 @@ def _kernel_simulate(fam: Family, configuration: dict, d: int, seed: int) -> lis
     return [{"test_error": _clean(r.test_error), "train_error": _clean(r.train_error)}]
 
 
+def _kernel_check(fam: Family, configuration: dict) -> None:
+    opts = fam.options(configuration)
+    if opts["model"] != "exact":
+        if opts["m"] is None:
+            raise InvalidParameterError(f"model {opts['model']!r} (a lazy model of m neurons) needs the option m")
+        if configuration["setting"].get("kernel") != opts["model"]:
+            raise InvalidParameterError(f"model {opts['model']!r} approximates the kernel {opts['model']!r}, "
+                                        f"but the setting has kernel {configuration['setting'].get('kernel')!r}")
+
+
 def _kernel_memory(fam: Family, configuration: dict, d: int) -> float:
     from ..kernels.simulation import krr_memory
 
@@ -433,6 +449,7 @@ FAMILIES: dict = {
         _theory=_kernel_theory,
         _simulate=_kernel_simulate,
         _memory=_kernel_memory,
+        _check=_kernel_check,
     ),
 }
 

@@ -400,7 +400,10 @@ def _configuration(fam, params: dict, inner, d0, kind: str, where: str) -> dict:
             raise SpecError(f"{where}: {exc}") from None
     try:
         if inner is None:
-            return {"setting": fam.canonical(fields, d0), "inner": None, "options": options}
+            cfg = {"setting": fam.canonical(fields, d0), "inner": None, "options": options}
+            if kind == "simulation":
+                fam.check(cfg)
+            return cfg
         name, values = inner
         canon = [fam.canonical({**fields, name: v}, d0) for v in values]
     except AsymptoticsError as exc:
@@ -409,7 +412,13 @@ def _configuration(fam, params: dict, inner, d0, kind: str, where: str) -> dict:
     if len(set(map(repr, vals))) != len(vals):
         raise SpecError(f"{where}: grid.{name} lists a value twice (after conversion: {vals})")
     setting = {k: v for k, v in canon[0].items() if k != name}
-    return {"setting": setting, "inner": {name: vals}, "options": options}
+    cfg = {"setting": setting, "inner": {name: vals}, "options": options}
+    if kind == "simulation":
+        try:
+            fam.check(cfg)
+        except AsymptoticsError as exc:
+            raise SpecError(f"{where}: {exc}") from None
+    return cfg
 
 
 def expand(spec: Spec) -> tuple:
