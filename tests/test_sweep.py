@@ -337,3 +337,20 @@ def test_kernel_lazy_model_options_checked():
     with pytest.raises(SpecError, match="setting has kernel 'ntk'"):
         parse_spec(spec_dict(dict(k, options={"model": "rf", "m": 8})))
     assert len(expand(parse_spec(spec_dict(dict(k, options={"model": "ntk", "m": 8}))))) == 2
+
+
+def test_theory_only_study_and_spec_round_trip(tmp_path):
+    st = {"name": "th", "family": "one_step", "simulation": False,
+          "setting": {"student": "tanh", "teacher": "tanh", "psi1": 2, "psi2": 2, "noise": 0.1},
+          "grid": {"eta": [0, 1, 2], "lam": [0.01, 0.1]}}
+    spec = parse_spec(spec_dict(st, one_step_study(d=[12], seeds=1)))
+    assert parse_spec(spec.to_dict()) == spec
+    run_sweep(spec, store=tmp_path / "st", executor="serial")
+    df = load_table(tmp_path / "st")                      # through the spec saved in the store
+    th = df[df.study == "th"]
+    assert len(th) == 3 * 2 and th.d.isna().all() and th.test_error_mean.isna().all()
+    assert th.theory_converged.all() and (th.n_seeds == 0).all()
+    from asymptotics.one_step.theory import one_step_risk
+    want = test_error_of(one_step_risk(OneStep("tanh", "tanh", psi1=2, psi2=2, lam=0.1, eta=2, noise=0.1)))
+    got = th[(th.eta == 2) & (th.lam == 0.1)].test_error_theory.item()
+    assert abs(got - want) <= 1e-12 * want        # continuation along λ vs a cold start

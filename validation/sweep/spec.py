@@ -117,10 +117,12 @@ class Study:
     options: dict
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "family": self.family, "theory": self.theory, "simulation": self.simulation,
-                "d": list(self.d), "seeds": list(self.seeds), "setting": dict(self.setting),
-                "grid": {k: list(v) for k, v in self.grid.items()}, "zip": {k: list(v) for k, v in self.zip.items()},
-                "options": dict(self.options)}
+        """The study as spec data (``parse_spec`` of it gives the same study)."""
+        out = {"name": self.name, "family": self.family, "theory": self.theory, "simulation": self.simulation,
+               "d": list(self.d), "seeds": list(self.seeds), "setting": dict(self.setting),
+               "grid": {k: list(v) for k, v in self.grid.items()}, "zip": {k: list(v) for k, v in self.zip.items()},
+               "options": dict(self.options)}
+        return {k: v for k, v in out.items() if not (k in ("d", "seeds") and not v)}
 
 
 @dataclass(frozen=True)
