@@ -163,3 +163,14 @@ def test_dask_scheduler_address(tmp_path):
     run_sweep(spec, store=tmp_path / "serial", executor="serial", progress=False)
     pd.testing.assert_frame_equal(load_table(spec, store=tmp_path / "sched"),
                                   load_table(spec, store=tmp_path / "serial"), check_exact=True)
+
+
+def test_dask_workers_with_several_threads_are_refused(tmp_path):
+    dd = pytest.importorskip("dask.distributed")
+    from asymptotics.errors import InvalidParameterError
+    spec_path = tmp_path / "exec.toml"
+    spec_path.write_text(SMALL)
+    with dd.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+        with pytest.raises(InvalidParameterError, match="--nthreads 1"):
+            run_sweep(load_spec(spec_path), store=tmp_path / "st", scheduler=cluster.scheduler_address,
+                      progress=False)

@@ -373,6 +373,25 @@ def _run_processes(payloads, root, blas, on_corrupt, n_workers, done) -> None:
         pool.shutdown(wait=True)
 
 
+def _check_dask_workers(client, scheduler) -> int:
+    """Wait for at least one worker; refuse workers running several threads (the BLAS thread count is
+    a per-process setting, so concurrent runs in one process could not each be held to ``blas``
+    threads, and bit-identical results could not be guaranteed)."""
+    try:
+        client.wait_for_workers(1, timeout=120)
+    except (TimeoutError, OSError):
+        raise InvalidParameterError(f"no Dask worker connected to {scheduler} within 120 s "
+                                    "(start them with: dask worker ADDRESS --nthreads 1)") from None
+    workers = client.scheduler_info().get("workers", {})
+    multi = {addr: w.get("nthreads") for addr, w in workers.items() if (w.get("nthreads") or 1) > 1}
+    if multi:
+        addr, k = next(iter(multi.items()))
+        raise InvalidParameterError(f"{len(multi)} of {len(workers)} Dask workers run several threads (e.g. {addr}: "
+                                    f"{k}); start them with --nthreads 1 (one process per core: --nworkers N) so "
+                                    "that every run uses the same number of BLAS threads")
+    return max(1, len(workers))
+
+
 def _run_dask(payloads, root, blas, on_corrupt, scheduler, dask_local, done) -> int:
     try:
         from dask.distributed import Client, LocalCluster, as_completed
@@ -392,7 +411,7 @@ def _run_dask(payloads, root, blas, on_corrupt, scheduler, dask_local, done) -> 
                                        dashboard_address=None, silence_logs=40)
                 client = Client(cluster)
             try:
-                n = len(client.scheduler_info().get("workers", {})) or 1
+                n = _check_dask_workers(client, scheduler)
                 futures = client.map(execute_run, payloads, store_root=root, blas=blas, on_corrupt=on_corrupt,
                                      pure=False)
                 try:

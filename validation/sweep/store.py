@@ -139,6 +139,8 @@ class Store:
         write_atomic(self.root / "spec.json", json.dumps(spec.to_dict(), indent=2, sort_keys=False) + "\n")
         if spec.source is not None:
             write_atomic(self.root / "spec.toml", spec.source)
+        else:  # a spec given as data: no stale TOML of an earlier sweep next to it
+            (self.root / "spec.toml").unlink(missing_ok=True)
 
     def load_spec(self) -> Spec:
         """The spec saved by the last sweep into this store."""
