@@ -132,8 +132,8 @@ def test_activation_is_frozen_hashable_and_copies():
 # fresh virtual environment and smoke-tested there (~15 s).
 #
 # Frontend: ``python -m build`` (PyPA's reference frontend, in the test extra).  It builds the
-# wheel *from the sdist*, so a file missing from the sdist breaks the wheel build, and from a clean
-# unpacked copy, so a stale ``build/`` folder in the work tree cannot leak into the wheel.  The build
+# wheel *from the sdist*, so a file missing from the sdist breaks the wheel build; the sdist itself is
+# built from a copy of the work tree without build products (a stale ``build/`` cannot leak in).  The build
 # is isolated (setuptools fetched from the package index); with no index it falls back to the local
 # setuptools (``--no-isolation``) and skips only when neither is available.  The venv reuses the
 # installed numpy/scipy/sympy/... (``--system-site-packages``: nothing is downloaded), installs the
@@ -141,6 +141,7 @@ def test_activation_is_frozen_hashable_and_copies():
 # ``asymptotics`` is the venv's copy, never the editable install of the work tree.
 
 import os
+import shutil
 import tarfile
 import tomllib
 import zipfile
@@ -179,13 +180,29 @@ def _modules(paths, prefix_map) -> set[str]:
     return out
 
 
+#: work-tree entries that are build products, outputs or caches, not sources: at the top level, and anywhere
+_NOT_SOURCE_TOP = {".git", "build", "dist", "site", "results", "asym-demo"}
+_NOT_SOURCE = shutil.ignore_patterns("*.egg-info", "__pycache__", "*.pyc", ".pytest_cache", ".hypothesis", ".ruff_cache")
+
+
+def _not_source(folder, names):
+    return _NOT_SOURCE(folder, names) | (_NOT_SOURCE_TOP & set(names) if Path(folder) == REPO else set())
+
+
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory):
-    """(sdist path, wheel path, venv python, venv purelib, empty cwd) of a fresh build and install."""
-    pytest.importorskip("build", reason="the 'build' frontend is in the test extra: pip install -e '.[test]'")
+    """(sdist, wheel, venv python, venv purelib, empty cwd, source copy) of a fresh build and install."""
+    try:
+        import build  # noqa: F401
+    except ImportError:
+        pytest.fail("the 'build' frontend is missing: it is in the test extra (pip install -e '.[test]')")
     root = tmp_path_factory.mktemp("dist")
+    # a copy of the work tree without build products: no stale build/ or *.egg-info, and nothing is
+    # written into the work tree (two test runs at once cannot race on it)
+    src = root / "src"
+    shutil.copytree(REPO, src, ignore=_not_source)
     out = root / "dist"
-    cmd = [sys.executable, "-m", "build", "--outdir", str(out), str(REPO)]
+    cmd = [sys.executable, "-m", "build", "--outdir", str(out), str(src)]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     if res.returncode != 0:
         if _local_backend():
@@ -207,11 +224,11 @@ def dist(tmp_path_factory):
                              capture_output=True, text=True, check=True).stdout.strip()
     cwd = root / "empty"
     cwd.mkdir()
-    return sdist, wheel, py, Path(purelib), cwd
+    return sdist, wheel, py, Path(purelib), cwd, src
 
 
 def _run_in_venv(dist, *args, check=True):
-    _, _, py, _, cwd = dist
+    _, _, py, _, cwd, _ = dist
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
     exe = args[0] if args[0] != "python" else str(py)
     if exe == "asym":
@@ -224,9 +241,9 @@ def test_wheel_holds_every_module_of_the_source_tree(dist):
     """asymptotics/**.py and validation/**.py (as asymptotics/validation/**.py), nothing more: a
     subpackage missing from the package list or a stale file would show here.  No top-level
     ``validation`` package (that name belongs to an unrelated PyPI project)."""
-    _, wheel, *_ = dist
+    _, wheel, *_, src = dist
     names = zipfile.ZipFile(wheel).namelist()
-    source = [p.relative_to(REPO).as_posix() for d in ("asymptotics", "validation") for p in (REPO / d).rglob("*.py")]
+    source = [p.relative_to(src).as_posix() for d in ("asymptotics", "validation") for p in (src / d).rglob("*.py")]
     expected = _modules(source, [("asymptotics/", "asymptotics/"), ("validation/", "asymptotics/validation/")])
     assert _modules(names, [("asymptotics/", "asymptotics/")]) == expected
     assert not [n for n in names if n.startswith("validation/")]
@@ -238,7 +255,7 @@ def test_wheel_holds_every_module_of_the_source_tree(dist):
 
 
 def test_sdist_holds_sources_docs_tests_and_citation(dist):
-    sdist, *_ = dist
+    sdist, *_, src = dist
     with tarfile.open(sdist) as tar:
         names = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n}
     for required in ("LICENSE", "CITATION.cff", "CHANGELOG.md", "README.md", "pyproject.toml", "setup.py",
@@ -246,7 +263,7 @@ def test_sdist_holds_sources_docs_tests_and_citation(dist):
                      "validation/cli/__init__.py", "asymptotics/__init__.py"):
         assert required in names, required
     for folder in ("docs/", "tests/"):
-        tracked = {p.relative_to(REPO).as_posix() for p in (REPO / folder).rglob("*")
+        tracked = {p.relative_to(src).as_posix() for p in (src / folder).rglob("*")
                    if p.is_file() and p.suffix in (".md", ".py", ".js") and "__pycache__" not in p.parts}
         assert tracked <= names, sorted(tracked - names)[:5]
 
@@ -254,7 +271,7 @@ def test_sdist_holds_sources_docs_tests_and_citation(dist):
 def test_installed_wheel_imports_and_runs(dist):
     """In the fresh venv: the package and a validation module import from the venv's site-packages,
     ``import validation`` does not find our code, and the console script runs a theory command."""
-    _, _, _, purelib, _ = dist
+    purelib = dist[3]
     version = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
     code = ("import json, asymptotics, asymptotics.validation.one_step.simulation as sim; "
             "print(json.dumps([asymptotics.__file__, sim.__file__, asymptotics.__version__]))")
