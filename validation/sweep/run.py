@@ -41,9 +41,13 @@ from .spec import Spec, expand, load_spec, unique_runs
 from .store import Store, default_store_path
 
 __all__ = ["run_sweep", "execute_run", "dry_run", "SweepReport", "DryRun", "EXECUTORS", "blas_threads",
-           "default_workers"]
+           "default_workers", "SweepWorkerError"]
 
 EXECUTORS = ("processes", "dask", "serial")
+
+
+class SweepWorkerError(AsymptoticsError, RuntimeError):
+    """A worker process of the sweep died; the finished runs are in the store."""
 _BLAS_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
              "NUMEXPR_NUM_THREADS")
 
@@ -244,7 +248,8 @@ def run_sweep(spec, store=None, executor: str = "processes", workers: "int | Non
         The store directory; default ``asym-sweeps/<spec name>``.
     executor : {"processes", "dask", "serial"}
         Local worker processes (default), a Dask cluster, or this process.  Passing ``scheduler`` or
-        ``dask_local`` selects ``"dask"``.
+        ``dask_local`` selects ``"dask"``.  Local worker processes are started fresh ("spawn"), so in a
+        script call ``run_sweep`` under ``if __name__ == "__main__":`` (notebooks need nothing).
     workers : int, optional
         Local processes (default cores // ``blas``); with ``dask_local``, ignored.
     scheduler : str, optional
@@ -347,6 +352,7 @@ def _ignore_sigint() -> None:
 def _run_processes(payloads, root, blas, on_corrupt, n_workers, done) -> None:
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
 
     ctx = multiprocessing.get_context("spawn")  # fresh interpreters: the BLAS variables act before numpy loads
     n_workers = min(n_workers, len(payloads))
@@ -363,7 +369,14 @@ def _run_processes(payloads, root, blas, on_corrupt, n_workers, done) -> None:
             while pending:
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for f in finished:
-                    done(f.result())
+                    try:
+                        result = f.result()
+                    except BrokenProcessPool:
+                        raise SweepWorkerError(
+                            "a local worker process died (killed, out of memory, or, in a script, run_sweep not "
+                            "called under `if __name__ == \"__main__\":`, which worker processes need); the runs "
+                            "finished so far are in the store: re-run to resume") from None
+                    done(result)
                     nxt = next(it, None)
                     if nxt is not None:
                         pending.add(pool.submit(execute_run, nxt, root, blas, on_corrupt))
