@@ -262,9 +262,9 @@ def test_sdist_holds_sources_docs_tests_and_citation(dist):
                      "MANIFEST.in", "mkdocs.yml", "docs/index.md", "tests/test_package.py",
                      "validation/cli/__init__.py", "asymptotics/__init__.py"):
         assert required in names, required
-    for folder in ("docs/", "tests/"):
+    for folder in ("docs/", "tests/", "examples/"):
         tracked = {p.relative_to(src).as_posix() for p in (src / folder).rglob("*")
-                   if p.is_file() and p.suffix in (".md", ".py", ".js") and "__pycache__" not in p.parts}
+                   if p.is_file() and p.suffix in (".md", ".py", ".js", ".toml") and "__pycache__" not in p.parts}
         assert tracked <= names, sorted(tracked - names)[:5]
 
 
