@@ -40,7 +40,7 @@ rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base
 N, n = one_step_sizes(s, d)
 print(json.dumps({"d": d, "dtype": dtype, "N": N, "n": n, "arrays_bytes": arrays, "rss_added_bytes": rss,
                   "estimate_bytes": one_step_memory(s, d, n, 20000), "seconds": seconds,
-                  "test_error": getattr(rec, "test_error", getattr(rec, "risk", None))}))
+                  "test_error": rec.test_error}))
 """
 
 

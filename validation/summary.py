@@ -15,7 +15,12 @@ import numpy as np
 from asymptotics.errors import InvalidParameterError
 from asymptotics.settings import check_int
 
-__all__ = ["MAX_SEEDS", "QUANTITIES", "mean_sem", "normalize_seeds", "summarize"]
+__all__ = ["MAX_SEEDS", "QUANTITIES", "RECORD_NAMES", "mean_sem", "normalize_seeds", "summarize"]
+
+#: Version of the names inside per-seed records (2: the shared vocabulary of issue 8).  It is part of the
+#: configuration of every checkpoint whose records changed names, so a checkpoint written with the old
+#: names is refused as "a different configuration" instead of being misread.
+RECORD_NAMES = 2
 
 #: The per-seed quantities every simulation summary averages.
 QUANTITIES = ("test_error", "train_error")

@@ -13,7 +13,7 @@ from asymptotics.spiked_rf.theory import finite_spectrum, srf_curve
 
 from ..data import check_n_test
 from .simulation import _check_alphas, _check_giant_memory
-from ..summary import mean_sem, normalize_seeds, summarize
+from ..summary import RECORD_NAMES, mean_sem, normalize_seeds, summarize
 from ..comparison import Comparison, ComparisonRow, _ds_tuple, _label, _nanmean, _settings_tuple
 from ..store import Checkpoint, package_versions
 
@@ -88,6 +88,7 @@ def compare_giant_step(
             _check_giant_memory(s, d, alphas, n_test, None)
     config = {
         "kind": "compare_giant_step",
+        "record_names": RECORD_NAMES,
         "model": model,
         "settings": [s.to_dict() for s in settings],
         "alphas": list(alphas),

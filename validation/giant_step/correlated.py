@@ -110,7 +110,6 @@ def correlated_study(setting: GiantStep = CHECK_D, ds=(512, 1024), seeds=4, alph
                 for name, W in ablation_layers(net).items():
                     errs = readout_curve(W, net.beta, setting, alphas, spawn_generators(seed, _STREAMS), n_test)
                     out[name] = [t for t, _ in errs]
-                out["test_error"] = out["network"]
                 return out
 
             key = f"correlated|{setting.to_dict()}|d={d}|seed={seed}|alphas={alphas}|n_test={n_test}"
@@ -118,14 +117,14 @@ def correlated_study(setting: GiantStep = CHECK_D, ds=(512, 1024), seeds=4, alph
             per.append(rec)
             if progress:
                 print(f"[correlated d={d}] seed {seed}: omega2={rec['measured']['omega2']:.3f} "
-                      + " ".join(f"{t:.4f}" for t in rec["test_error"]) + f" ({time.perf_counter() - t0:.1f}s)",
+                      + " ".join(f"{t:.4f}" for t in rec["network"]) + f" ({time.perf_counter() - t0:.1f}s)",
                       file=sys.stderr, flush=True)
         for p in per:   # total variance of the bulk's spike column, d·Var_i⟨w1_i, v̂⟩, over c
             p["measured"]["omega2_total"] = d * p["measured"]["r_spread"] ** 2 / p["measured"]["c"]
         meas = {k: float(np.mean([p["measured"][k] for p in per])) for k in per[0]["measured"]}
         for i, a in enumerate(alphas):
             s = setting.replace(alpha=a)
-            m, se = mean_sem([p["test_error"][i] for p in per])
+            m, se = mean_sem([p["network"][i] for p in per])
             formula = srf_risk(s).test_error
             law = SpikeLaw.homogeneous(meas["r"], meas["c"])
             measured = hetero_srf_risk(s, law, meas["gamma"]).test_error

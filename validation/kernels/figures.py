@@ -40,7 +40,7 @@ from asymptotics.kernels.theory import (
 from .beyond_kernel import TrainConfig, train_quadntk, train_regularized
 from .simulation import kernel_gram, kernel_ridge_fit_predict, low_degree_plus_sparse, simulate_krr, sphere_inputs
 from ..data import spawn_generators
-from ..summary import mean_sem, normalize_seeds
+from ..summary import RECORD_NAMES, mean_sem, normalize_seeds
 from ..store import Checkpoint, package_versions, write_figure
 
 __all__ = ["StaircaseData", "staircase_data", "write_staircase_figure", "EscapeData", "escape_data",
@@ -304,7 +304,7 @@ def escape_data(ds=(8, 12, 16), kappas=(1.5, 1.75, 2.0, 2.25, 2.5, 2.75, 3.0), *
     seeds = normalize_seeds(seeds)
     dense = {2: 1.0} if dense is None else dense
     sparse = {3: 1.0} if sparse is None else sparse
-    config = {"kind": "escape_kernel", "ds": list(ds), "kappas": list(kappas), "seeds": list(seeds),
+    config = {"kind": "escape_kernel", "record_names": RECORD_NAMES, "ds": list(ds), "kappas": list(kappas), "seeds": list(seeds),
               "activation": activation, "dense": {str(k): v for k, v in dense.items()},
               "sparse": {str(k): v for k, v in sparse.items()}, "eps": eps, "krr_lam": krr_lam,
               "train": cfg.to_dict(), "net_max_n": net_max_n, "krr_max_n": krr_max_n, "n_test": n_test,

@@ -15,7 +15,7 @@ from asymptotics.settings import OneStep
 from ..data import check_n_test
 from .network import one_step_sizes
 from .simulation import _check_one_step_memory, network_for_seed, simulate_seed
-from ..summary import normalize_seeds, summarize
+from ..summary import RECORD_NAMES, normalize_seeds, summarize
 from ..comparison import Comparison, ComparisonRow, _ds_tuple, _label, _settings_tuple
 from ..store import Checkpoint, package_versions
 
@@ -72,6 +72,7 @@ def compare_one_step(
             _check_one_step_memory(s, d, one_step_sizes(s, d)[1], n_test, None, "monte-carlo")
     config = {
         "kind": "compare_one_step",
+        "record_names": RECORD_NAMES,
         "settings": [s.to_dict() for s in settings],
         "ds": list(ds),
         "seeds": list(seeds),

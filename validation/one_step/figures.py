@@ -40,7 +40,7 @@ import numpy as np
 from asymptotics.one_step.theory import kernel_lower_bound, one_step_curve
 from asymptotics.settings import GiantStep, OneStep
 
-from ..summary import mean_sem, normalize_seeds
+from ..summary import RECORD_NAMES, mean_sem, normalize_seeds
 from .simulation import simulate_seed
 from ..store import Checkpoint, package_versions, write_figure
 
@@ -133,6 +133,7 @@ def one_step_figure_data(
     seeds = normalize_seeds(seeds)
     config = {
         "kind": "one_step_figure",
+        "record_names": RECORD_NAMES,
         "panel": spec.to_dict(),
         "d": int(d),
         "seeds": list(seeds),
