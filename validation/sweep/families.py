@@ -55,14 +55,11 @@ STREAMS = ("common", "independent")
 
 
 # --------------------------------------------------------------------------------------------
-# the one place where the result objects' field names are read (vocabulary migration: OneStepRisk.risk
-# and SeedRecord.risk become test_error; when the old name is gone, drop the fallback)
+# the one place where the result objects' field names are read (docs/vocabulary.md)
 
 
 def field_of(result: Any, *names: str) -> Any:
-    """The first of the attributes ``names`` that ``result`` has (None if none): the one place where
-    result objects' field names are read, so a rename is one edit here (``("test_error", "risk")``: new
-    name first, old name as the fallback while both exist)."""
+    """The first of the attributes ``names`` that ``result`` has (None if none)."""
     for name in names:
         if hasattr(result, name):
             return getattr(result, name)
@@ -70,8 +67,8 @@ def field_of(result: Any, *names: str) -> Any:
 
 
 def test_error_of(result: Any) -> float:
-    """The test error of a theory result or per-seed record (``test_error``; older objects: ``risk``)."""
-    return field_of(result, "test_error", "risk")
+    """The test error of a theory result or per-seed record (``test_error``, the shared vocabulary)."""
+    return result.test_error
 
 
 test_error_of.__test__ = False  # not a pytest test despite the name
@@ -238,7 +235,7 @@ def _one_step_theory(fam: Family, configuration: dict, d) -> list:
     results = [one_step_risk(base)] if name is None else one_step_curve(base, name, values)
     rows = [{"test_error": _clean(test_error_of(r)), "train_error": _clean(r.train_error),
              "converged": bool(r.converged), "nit": int(r.nit), "residual": _clean(r.residual),
-             "test_error_rf": _clean(field_of(r, "test_error_rf", "risk_rf")),
+             "test_error_rf": _clean(r.test_error_rf),
              "alignment": _clean(r.alignment), "spike_norm": _clean(r.spike_norm)} for r in results]
     return _with_inner(rows, name, values)
 
@@ -262,7 +259,7 @@ def _one_step_simulate(fam: Family, configuration: dict, d: int, seed: int) -> l
         network = sim.network_for_seed(settings[0], d, s)
         records = [sim.simulate_seed(st, d, s, network=network, **kw) for st in settings]
     rows = [{"test_error": _clean(test_error_of(r)), "train_error": _clean(r.train_error),
-             "spike_norm": _clean(r.spike_norm), "alignment": _clean(field_of(r, "alignment", "alignment2"))}
+             "spike_norm": _clean(r.spike_norm), "alignment": _clean(r.alignment)}
             for r in records]
     return _with_inner(rows, name, values)
 
