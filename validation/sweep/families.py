@@ -148,7 +148,7 @@ class Family:
     name: str
     description: str
     setting_fields: tuple
-    required: tuple
+    _setting_class: Callable = field(repr=False)
     inner: "str | None"
     simulation_options: dict = field(repr=False)
     theory_options: dict = field(repr=False)
@@ -160,6 +160,15 @@ class Family:
     _simulate: Callable = field(repr=False)
     _memory: Callable = field(repr=False)
     _check: "Callable | None" = field(default=None, repr=False)
+
+    @property
+    def required(self) -> tuple:
+        """The setting fields without a default (read from the setting class, so they follow it)."""
+        import dataclasses
+
+        cls = self._setting_class()
+        return tuple(f.name for f in dataclasses.fields(cls) if f.name in self.setting_fields
+                     and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
 
     def check(self, configuration: dict) -> None:
         """Cross-checks of a simulation configuration's setting and options (raise InvalidParameterError)."""
@@ -386,7 +395,7 @@ FAMILIES: dict = {
         name="one_step",
         description="one gradient step then ridge (Ba et al. 2022): OneStep setting",
         setting_fields=("student", "teacher", "psi1", "psi2", "lam", "eta", "noise"),
-        required=("student", "teacher", "psi1", "psi2", "lam"),
+        _setting_class=lambda: OneStep,
         inner="lam",
         simulation_options={
             "n_test": Option(20000, _n_test),
@@ -409,7 +418,7 @@ FAMILIES: dict = {
         name="giant_step",
         description="one giant step then ridge, and its spiked random features (Cui et al. 2024): GiantStep setting",
         setting_fields=("student", "teacher", "alpha0", "eta_tilde", "alpha", "width_ratio", "lam", "noise"),
-        required=("student", "teacher", "alpha0", "eta_tilde", "alpha"),
+        _setting_class=lambda: GiantStep,
         inner="alpha",
         simulation_options={
             "n_test": Option(10000, _n_test),
@@ -429,7 +438,7 @@ FAMILIES: dict = {
         name="kernels",
         description="kernel ridge regression on the sphere (Nichani, Bai & Lee 2022): KernelRidge setting without d",
         setting_fields=("kernel", "activation", "n", "lam", "noise", "target"),
-        required=("kernel", "activation", "n", "lam"),
+        _setting_class=_kernel_ridge_class,
         inner=None,
         simulation_options={
             "n_test": Option(2000, _n_test),

@@ -266,6 +266,15 @@ def parse_spec(doc: dict, default_name: str = "sweep", source: "str | None" = No
             raise SpecError(f"two studies are named {st.name!r}")
         names.add(st.name)
         studies.append(st)
+    n_runs = 0
+    for st in studies:  # count before expanding: a typo in a grid must not hang the validation
+        fam = get_family(st.family)
+        n_cfg = math.prod(len(v) for k, v in st.grid.items() if k != fam.inner)
+        n_cfg *= len(next(iter(st.zip.values()))) if st.zip else 1
+        n_theory = (len(st.d) if fam.theory_depends_on_d else 1) if st.theory else 0
+        n_runs += n_cfg * (n_theory + (len(st.d) * len(st.seeds) if st.simulation else 0))
+    if n_runs > MAX_RUNS:
+        raise SpecError(f"the spec expands to {n_runs} runs, more than {MAX_RUNS}")
     spec = Spec(name, description, tuple(studies), source)
     runs = expand(spec)  # validates every configuration
     if len(runs) > MAX_RUNS:
