@@ -18,6 +18,12 @@ float of its Gaussian mean, so that float Hermite constants and every theory bui
 load sympy.  Its :attr:`Activation.expr` is built when first asked for (exact coefficients,
 ``to_dict``, ``mp``); expressions are parsed with sympy from the start.
 
+A new registry entry needs three things: its numpy f and f' with its kinks (the points where f or
+f' jumps; none for a smooth f) and the float of E f(z) in :func:`_build_registry`; its sympy expression in
+:func:`_registry_exprs`; and, if E f(z) has a closed form, that form in :func:`_exact_means` (else
+the float is the 30-digit quadrature of the expression).  ``tests/test_package.py`` checks the
+kinks, smoothness and mean of every entry against its expression.
+
 >>> act = get_activation("tanh")
 >>> float(act(0.5)), float(act.derivative(0.0))
 (0.46211715726000974, 1.0)
@@ -79,10 +85,10 @@ def _sqrt2pi_density(x: np.ndarray) -> np.ndarray:
 
 @dataclasses.dataclass(frozen=True)
 class _Entry:
-    """A registry activation without sympy: f, f', its kinks (breakpoints besides the always-added
-    0; a smooth entry has none) and the float of E f(z) (used by ``centered:NAME``).  The sympy
-    expression is :func:`_registry_expr`; ``tests/test_activations.py`` checks the kinks and the
-    means against it."""
+    """A registry activation without sympy: f, f', its kinks (the points where f or f' jumps; none
+    for a smooth f; the quadrature breakpoints are these and 0) and the float of E f(z) (used by
+    ``centered:NAME``).  The sympy expression is :func:`_registry_expr`; ``tests/test_package.py``
+    checks the kinks and the mean against it."""
 
     fn: ArrayFn
     dfn: ArrayFn
