@@ -62,6 +62,17 @@ class StoreCorruptError(StoreError):
         self.reason = reason
 
 
+_VERSIONS: "dict | None" = None
+
+
+def _versions() -> dict:
+    """:func:`asymptotics.validation.store.package_versions`, read once per process."""
+    global _VERSIONS
+    if _VERSIONS is None:
+        _VERSIONS = package_versions()
+    return dict(_VERSIONS)
+
+
 def default_store_path(spec: Spec) -> Path:
     """``asym-sweeps/<spec name>`` in the working directory."""
     return Path(DEFAULT_ROOT) / spec.name
@@ -170,7 +181,7 @@ class Store:
         if status not in ("ok", "failed"):
             raise InvalidParameterError(f"status must be 'ok' or 'failed', got {status!r}")
         if self._versions is None:
-            self._versions = package_versions()
+            self._versions = _versions()
         key = run_key(payload)
         rec = {"format": RECORD_FORMAT, "key": key, "run": payload, "status": status, "results": results,
                "error": error, "wall_time": float(wall_time), "versions": self._versions}
