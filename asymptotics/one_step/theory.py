@@ -241,15 +241,15 @@ def _one_step_risk(setting: OneStep, kappa0: float | None) -> OneStepRisk:
     """
     risk, train, kbar, d1, d2, nit, residual = _asymptotic_point(setting, kappa0=kappa0)
     if setting.eta == 0:
-        risk_rf = risk
+        test_rf = risk
     else:
         rf = _asymptotic_point(setting.replace(eta=0.0), kappa0=kbar)
-        risk_rf, nit = rf[0], nit + rf[5]
+        test_rf, nit = rf[0], nit + rf[5]
     sp = spike(setting)
     return OneStepRisk(
         test_error=_check_finite(risk, "test error", setting),
         train_error=_check_finite(train, "train error", setting),
-        test_error_rf=_check_finite(risk_rf, "RF test error", setting),
+        test_error_rf=_check_finite(test_rf, "RF test error", setting),
         lower_bound=kernel_lower_bound(setting.teacher),
         alignment=sp.gamma2,
         spike_norm=sp.norm,

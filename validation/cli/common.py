@@ -159,8 +159,8 @@ def json_safe(obj):
     """A strict-JSON copy of ``obj``: numpy → Python, ``to_dict`` objects → dicts, and every
     non-finite float → ``None``, the dict holding it getting ``"non_finite": [keys]``.
 
-    >>> json_safe({"risk": float("nan"), "d": 8})
-    {'risk': None, 'd': 8, 'non_finite': ['risk']}
+    >>> json_safe({"test_error": float("nan"), "d": 8})
+    {'test_error': None, 'd': 8, 'non_finite': ['test_error']}
     """
     return _safe(obj)[0]
 
