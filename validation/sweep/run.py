@@ -68,8 +68,22 @@ def default_workers(blas: int = 1) -> int:
     return max(1, _cores() // max(1, blas))
 
 
+_HANDLES: "list | None" = None
+
+
 def _openblas_handles() -> list:
-    """(get, set) ctypes functions of every loaded OpenBLAS (numpy's and scipy's may differ)."""
+    """(get, set) ctypes functions of every loaded OpenBLAS (numpy's and scipy's may differ), found
+    once per process after loading both numpy and scipy.linalg (the BLAS users of the simulations)."""
+    global _HANDLES
+    if _HANDLES is None:
+        import numpy  # noqa: F401
+        import scipy.linalg  # noqa: F401
+
+        _HANDLES = _find_openblas()
+    return _HANDLES
+
+
+def _find_openblas() -> list:
     try:
         with open("/proc/self/maps") as fh:
             paths = sorted({line.split()[-1] for line in fh if "openblas" in line.lower() and "/" in line})
