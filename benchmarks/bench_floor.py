@@ -13,6 +13,10 @@ n_test test points; the default setting has N = n = n2 = 2d, n_test = 20000):
 * Cholesky and solve:                                min(n2, N)³/3 + 2 n2 N
 * test points: features, readout, teacher:           2 n_test d N + 2 n_test N + 2 n_test d
 
+Times are CPU times of this process (``time.process_time``, best of ``--repeat``) with one BLAS
+thread, for the GEMM rate and the simulation alike, so the ratio does not depend on what else runs on a
+shared machine; the wall time of the same calls is printed next to them.
+
 Everything else (random draws, the activation on every pre-activation, the spike's top singular
 vector) is overhead above the floor; the script reports the ratio time / floor and a breakdown of
 the main stages, each timed alone.  The network draws are float64 in both dtypes (see
@@ -38,6 +42,7 @@ from asymptotics.validation.one_step.simulation import simulate_seed
 #: The default one-step setting (``asym simulate one-step`` without options).
 DEFAULT = OneStep("tanh", "tanh", psi1=2, psi2=2, lam=1e-2, eta=1, noise=0.1)
 N_TEST = 20000
+CLOCK = time.process_time  # CPU time: see the module docstring
 
 
 def seed_flops(setting: OneStep, d: int, n_test: int = N_TEST) -> float:
@@ -56,7 +61,7 @@ def gemm_rate(dtype, size: int = 2048) -> float:
     a = rng.standard_normal((size, size)).astype(dtype)
     b = rng.standard_normal((size, size)).astype(dtype)
     a @ b
-    return 2.0 * size ** 3 / best_of(lambda: a @ b, 3)
+    return 2.0 * size ** 3 / best_of(lambda: a @ b, 3, clock=CLOCK)
 
 
 def stage_times(d: int, dtype) -> dict:
@@ -68,8 +73,8 @@ def stage_times(d: int, dtype) -> dict:
     pre = rng.standard_normal((rows, N)).astype(dtype)
     gen = np.random.default_rng(2)
     return {
-        "test_draws_s": chunks * best_of(lambda: gen.standard_normal((rows, d)), 3),
-        "test_activation_s": chunks * best_of(lambda: np.tanh(pre), 3),
+        "test_draws_s": chunks * best_of(lambda: gen.standard_normal((rows, d)), 3, clock=CLOCK),
+        "test_activation_s": chunks * best_of(lambda: np.tanh(pre), 3, clock=CLOCK),
     }
 
 
@@ -101,22 +106,25 @@ def main(argv=None) -> dict:
     out = {"machine": machine(), "setting": DEFAULT.to_dict(), "n_test": N_TEST, "rows": []}
     rates = {name: gemm_rate(np.dtype(name)) for name in ("float64", "float32")}
     out["gemm_gflops"] = {k: v / 1e9 for k, v in rates.items()}
-    print(f"GEMM rate (2048^3, this run): float64 {rates['float64'] / 1e9:.1f} GFLOP/s, "
+    if os.environ.get("OPENBLAS_NUM_THREADS") != "1":
+        print("warning: set OPENBLAS_NUM_THREADS=1 (the floor and the CPU times assume one BLAS thread)")
+    print(f"GEMM rate (2048^3, CPU time, this run): float64 {rates['float64'] / 1e9:.1f} GFLOP/s, "
           f"float32 {rates['float32'] / 1e9:.1f} GFLOP/s")
-    print(f"{'d':>5} {'dtype':>8} {'GFLOP':>7} {'floor s':>8} {'time s':>8} {'time/floor':>10} "
-          f"{'draws s':>8} {'tanh s':>8}")
+    print(f"{'d':>5} {'dtype':>8} {'GFLOP':>7} {'floor s':>8} {'CPU s':>8} {'CPU/floor':>10} "
+          f"{'wall s':>8} {'draws s':>8} {'tanh s':>8}")
     for d in ds:
         flops = seed_flops(DEFAULT, d)
         for name in ("float64", "float32"):
             simulate_seed(DEFAULT, d, 0, n_test=N_TEST, dtype=name)  # warm-up
-            t = best_of(lambda: simulate_seed(DEFAULT, d, 0, n_test=N_TEST, dtype=name), args.repeat)
+            t = best_of(lambda: simulate_seed(DEFAULT, d, 0, n_test=N_TEST, dtype=name), args.repeat, clock=CLOCK)
+            wall = best_of(lambda: simulate_seed(DEFAULT, d, 0, n_test=N_TEST, dtype=name), 1)
             floor = flops / rates[name]
             st = stage_times(d, np.dtype(name))
-            row = {"d": d, "dtype": name, "gflop": flops / 1e9, "floor_s": floor, "time_s": t,
+            row = {"d": d, "dtype": name, "gflop": flops / 1e9, "floor_s": floor, "time_s": t, "wall_s": wall,
                    "ratio": t / floor, **st}
             out["rows"].append(row)
             print(f"{d:>5} {name:>8} {flops / 1e9:>7.2f} {floor:>8.3f} {t:>8.3f} {t / floor:>10.2f} "
-                  f"{st['test_draws_s']:>8.3f} {st['test_activation_s']:>8.3f}")
+                  f"{wall:>8.3f} {st['test_draws_s']:>8.3f} {st['test_activation_s']:>8.3f}", flush=True)
     for d in ds:
         r64, r32 = [r for r in out["rows"] if r["d"] == d]
         print(f"d={d}: float32 speed-up {r64['time_s'] / r32['time_s']:.2f}x")

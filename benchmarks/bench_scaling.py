@@ -2,7 +2,8 @@
 
 Run: ``OPENBLAS_NUM_THREADS=1 python3 benchmarks/bench_scaling.py [--d 256,...,2048] [--json FILE]``.
 
-Default setting (tanh/tanh, ψ1 = ψ2 = 2: N = n = 2d), n_test = 20000, float64 and float32.  The exponent
+Times are CPU times (``time.process_time``, one BLAS thread), so that other processes on a shared
+machine disturb them little.  Default setting (tanh/tanh, ψ1 = ψ2 = 2: N = n = 2d), n_test = 20000, float64 and float32.  The exponent
 is the least-squares slope of log(time) against log(d) over d = 256 … 2048 (± its standard error).
 Expected between 2 and 3: the test points cost 2·n_test·d·N ∝ d² at fixed n_test, the gradient
 step, features and Gram matrix ∝ d³; the d³ part takes over as d grows, so the local slope rises with d.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 
 import numpy as np
 from timing import best_of  # sibling module: run as python benchmarks/<script>.py
@@ -42,15 +44,15 @@ def main(argv=None) -> dict:
     ds = [int(x) for x in args.d.split(",")]
     simulate_seed(DEFAULT, 64, 0, n_test=1000)  # warm-up (imports)
     out = {"setting": DEFAULT.to_dict(), "n_test": 20000, "d": ds, "times": {}, "exponent": {}}
-    print(f"{'d':>5} {'float64 s':>10} {'float32 s':>10}")
+    print(f"{'d':>5} {'float64 CPU s':>14} {'float32 CPU s':>14}")
     for d in ds:
         repeat = 3 if d <= 512 else 1
         row = []
         for dtype in ("float64", "float32"):
-            t = best_of(lambda: simulate_seed(DEFAULT, d, 0, n_test=20000, dtype=dtype), repeat)
+            t = best_of(lambda: simulate_seed(DEFAULT, d, 0, n_test=20000, dtype=dtype), repeat, clock=time.process_time)
             out["times"].setdefault(dtype, []).append(t)
             row.append(t)
-        print(f"{d:>5} {row[0]:>10.3f} {row[1]:>10.3f}", flush=True)
+        print(f"{d:>5} {row[0]:>14.3f} {row[1]:>14.3f}", flush=True)
     for dtype, times in out["times"].items():
         k, se = fit_exponent(ds, times)
         k_hi, _ = fit_exponent(ds[-3:], times[-3:])
