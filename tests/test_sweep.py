@@ -293,6 +293,12 @@ def test_cli_run_dry_run_and_errors(tmp_path, capsys):
     assert (tmp_path / "st" / "table.csv").read_text() == (tmp_path / "t.csv").read_text()
     assert sweep_main([spec, "--store", store, "--dry-run"]) == 0
     assert "5 already in" in capsys.readouterr().out
+    assert sweep_main([spec, "--store", store, "--dry-run", "--json"]) == 0
+    dj = json.loads(capsys.readouterr().out)
+    assert (dj["total"], dj["done"], dj["studies"]["os"]["simulation"]) == (5, 5, 4)
+    assert sweep_main([spec, "--store", store, "--serial", "--json"]) == 0
+    rj = json.loads(capsys.readouterr().out)
+    assert (rj["total"], rj["skipped"], rj["computed"], rj["rows"]) == (5, 5, 0, 4)
     for argv, msg in [([spec, "--workers", "0"], "--workers must be a positive integer"),
                       ([spec, "--serial", "--workers", "2"], "--serial runs in this process"),
                       ([spec, "--scheduler", "nowhere"], "--scheduler must look like tcp://HOST:PORT"),

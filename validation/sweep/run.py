@@ -35,6 +35,7 @@ from typing import Any
 
 from asymptotics.errors import AsymptoticsError, InvalidParameterError
 from asymptotics.limits import check_memory, format_bytes
+from asymptotics.settings import check_int
 
 from .families import get_family
 from .spec import Spec, expand, load_spec, unique_runs
@@ -295,9 +296,7 @@ def run_sweep(spec, store=None, executor: str = "processes", workers: "int | Non
         raise InvalidParameterError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
     if scheduler is not None and dask_local is not None:
         raise InvalidParameterError("give either scheduler (a running cluster) or dask_local (start one), not both")
-    blas = int(blas)
-    if blas < 1:
-        raise InvalidParameterError(f"blas must be >= 1, got {blas}")
+    blas = check_int("blas", blas, 1, "BLAS threads per run")
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise InvalidParameterError(f"workers must be an integer >= 1, got {workers!r}")
     if dask_local is not None and (isinstance(dask_local, bool) or not isinstance(dask_local, int) or dask_local < 1):
