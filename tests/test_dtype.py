@@ -126,3 +126,19 @@ def test_fit_ridge_float32_gram_matches_float64():
     assert fit_ridge(Phi.astype(np.float32), y, 0.0).method == "lstsq"
     np.testing.assert_allclose(fit_ridge(Phi.astype(np.float32), y, 0.1, method="svd").coef, f64.coef,
                                rtol=1e-4, atol=1e-5)
+
+
+def test_giant_step_readout_float32_changes_errors_by_less_than_1e3_relative():
+    from asymptotics.settings import GiantStep
+    from asymptotics.validation.giant_step.simulation import simulate_giant_step_seed
+
+    # the CLI default giant-step setting (asym simulate giant-step without options), α list as one run
+    g = GiantStep("tanh", "tanh", alpha0=0.5, eta_tilde=1, alpha=1, width_ratio=1, lam=0.01, noise=0.0)
+    r64 = simulate_giant_step_seed(g, 128, 0, alphas=[0.5, 1, 2], n_test=2000)
+    r32 = simulate_giant_step_seed(g, 128, 0, alphas=[0.5, 1, 2], n_test=2000, dtype="float32")
+    assert simulate_giant_step_seed(g, 128, 0, alphas=[0.5, 1, 2], n_test=2000, dtype="float64") == r64
+    for a, b in zip(r64, r32):
+        assert abs(b.test_error - a.test_error) / a.test_error < 1e-3
+        assert abs(b.train_error - a.train_error) / a.train_error < 1e-3
+    with pytest.raises(InvalidParameterError, match="dtype"):
+        simulate_giant_step_seed(g, 16, 0, n_test=10, dtype="float16")

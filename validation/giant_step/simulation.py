@@ -69,6 +69,7 @@ from ..data import (
 )
 from ..one_step.network import auto_chunk_rows
 from ..readout import fit_ridge
+from ..one_step.network import check_dtype
 from ..one_step.simulation import estimate_risk, features_matrix
 from ..summary import normalize_seeds, summarize
 from ..store import Checkpoint
@@ -127,14 +128,17 @@ def model_for_seed(setting: GiantStep, d: int, seed: int, model: str = "network"
 
 def readout_curve(
     W: np.ndarray, beta: np.ndarray, setting: GiantStep, alphas: Sequence[float], rngs: dict,
-    n_test: int, chunk_size: int | None = None,
+    n_test: int, chunk_size: int | None = None, dtype="float64",
 ) -> list[tuple[float, float]]:
     """(test error, train error) of the ridge readout on σ(Wx) for each α (docs/theory/spiked-rf.md §1.5; module docstring).
 
     One readout sample of n_max = max round(αd) rows is drawn (inputs from ``rngs["readout"]``, label
     noise from ``rngs["readout-noise"]``); α uses its first round(αd) rows.  The test error of all
-    α is estimated on the same ``n_test`` points from ``rngs["test"]``.
+    α is estimated on the same ``n_test`` points from ``rngs["test"]``.  ``dtype="float32"``: features,
+    Gram matrices and test points in single precision (same draws, rounded; see
+    :func:`asymptotics.validation.one_step.network.check_dtype`).
     """
+    dtype = check_dtype(dtype)
     p, d = W.shape
     student, teacher = setting.student, setting.teacher
     sizes = [readout_size(a, d) for a in _check_alphas(setting, alphas, d)]
@@ -145,7 +149,8 @@ def readout_curve(
     if setting.noise > 0:
         y = y + setting.noise * rngs["readout-noise"].standard_normal(n_max)
     check_all_finite("readout labels", y, "the teacher overflowed")
-    Phi = features_matrix(X, W.T, student)
+    Wt = W.T.astype(dtype, copy=False)
+    Phi = features_matrix(X.astype(dtype, copy=False), Wt, student)
     del X
     check_all_finite("readout features", Phi, "the first layer is too large (overflow)")
     coefs, trains = [], []
@@ -154,7 +159,7 @@ def readout_curve(
         coefs.append(fit.coef)
         trains.append(fit.train_error)
     del Phi
-    tests = estimate_risk(W.T, np.column_stack(coefs), beta, student, teacher, n_test, rngs["test"], chunk_size)
+    tests = estimate_risk(Wt, np.column_stack(coefs), beta, student, teacher, n_test, rngs["test"], chunk_size)
     return [(float(t), float(tr)) for t, tr in zip(np.atleast_1d(tests), trains)]
 
 
@@ -198,11 +203,12 @@ class GiantStepRecord:
 
 def simulate_giant_step_seed(
     setting: GiantStep, d: int, seed: int, alphas: Sequence[float] | None = None, model: str = "network",
-    srf=None, n_test: int = 10000, chunk_size: int | None = None, instance=None,
+    srf=None, n_test: int = 10000, chunk_size: int | None = None, instance=None, dtype="float64",
 ) -> tuple[GiantStepRecord, ...]:
     """One seed of the protocol for every α in ``alphas`` (default: the setting's α); see module doc.
 
-    ``instance`` may pass the already sampled :func:`model_for_seed` result of this seed.
+    ``instance`` may pass the already sampled :func:`model_for_seed` result of this seed.  ``dtype``:
+    precision of the readout and the test points (:func:`readout_curve`); the step itself is float64.
     """
     if not isinstance(setting, GiantStep):
         raise InvalidParameterError(f"setting must be a GiantStep, got {type(setting).__name__}")
@@ -213,7 +219,7 @@ def simulate_giant_step_seed(
     _check_giant_memory(setting, d, alphas, n_test, chunk_size)
     inst = instance if instance is not None else model_for_seed(setting, d, seed, model, srf, chunk_size)
     rngs = spawn_generators(seed, _STREAMS)
-    errs = readout_curve(inst.W, inst.beta, setting, alphas, rngs, n_test, chunk_size)
+    errs = readout_curve(inst.W, inst.beta, setting, alphas, rngs, n_test, chunk_size, dtype=dtype)
     measured = measure_srf(inst.W0, inst.W1, inst.beta) if isinstance(inst, GiantStepNetwork) else None
     n0 = inst.n0 if isinstance(inst, GiantStepNetwork) else 0
     return tuple(
