@@ -360,3 +360,18 @@ def test_theory_only_study_and_spec_round_trip(tmp_path):
     want = test_error_of(one_step_risk(OneStep("tanh", "tanh", psi1=2, psi2=2, lam=0.1, eta=2, noise=0.1)))
     got = th[(th.eta == 2) & (th.lam == 0.1)].test_error_theory.item()
     assert abs(got - want) <= 1e-12 * want        # continuation along λ vs a cold start
+
+
+def test_leftover_temporary_files_ignored_and_cleaned(tmp_path):
+    import os
+    spec = parse_spec(spec_dict(one_step_study(d=[12], seeds=1)))
+    run_sweep(spec, store=tmp_path / "st", executor="serial")
+    st = Store(tmp_path / "st")
+    sub = next((tmp_path / "st" / "records").iterdir())
+    old, new = sub / ".abc.json.x1.tmp", sub / ".abd.json.x2.tmp"     # left by killed writers
+    for p in (old, new):
+        p.write_text("{half a rec")
+    os.utime(old, (1, 1))
+    n = len(st.keys())
+    assert n == 3 and st.clean_temporary() == 1 and not old.exists() and new.exists()
+    assert run_sweep(spec, store=tmp_path / "st", executor="serial").computed == 0
