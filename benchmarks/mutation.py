@@ -61,6 +61,8 @@ TESTS: dict[str, list[str]] = {
     "asymptotics/kernels/theory.py": ["tests/test_sensitivity_kernels.py", "tests/test_kernels.py"],
     "asymptotics/gegenbauer.py": ["tests/test_sensitivity_kernels.py", "tests/test_kernels.py"],
     "asymptotics/hermite.py": ["tests/test_sensitivity_theory.py", "tests/test_hermite.py"],
+    "asymptotics/_hermite_exact.py": ["tests/test_hermite.py", "tests/test_package.py"],
+    "asymptotics/activations.py": ["tests/test_activations.py", "tests/test_package.py", "tests/test_hermite.py"],
     "validation/one_step/network.py": ["tests/test_sensitivity_onestep.py", "tests/test_simulate.py"],
     "validation/one_step/simulation.py": ["tests/test_sensitivity_onestep.py", "tests/test_simulate.py"],
     "validation/readout.py": ["tests/test_sensitivity_onestep.py", "tests/test_readout.py"],
