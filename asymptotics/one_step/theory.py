@@ -27,7 +27,7 @@ prefer the finite-d equivalent.  Validated by Monte Carlo for ReLU students (tes
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable
 
 import numpy as np

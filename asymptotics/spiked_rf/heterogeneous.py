@@ -74,7 +74,7 @@ u ≡ 1 (one class, r_k = r, c_k = c) reduces to :func:`asymptotics.spiked_rf.th
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
