@@ -41,11 +41,6 @@ D = 256
 U32 = 2.0 ** -24
 
 
-def _first(record) -> float:
-    """The test error of a per-seed record, whichever vocabulary the record uses."""
-    return record.test_error
-
-
 def _worst_case_rel_change(setting: OneStep, d: int, seed: int, risk: float) -> float:
     """2 κ (ε_G + 2ε_Φ) ‖f̂‖/√R of the module docstring, from the seed's own float64 quantities."""
     net = network_for_seed(setting, d, seed)
@@ -66,9 +61,9 @@ def _worst_case_rel_change(setting: OneStep, d: int, seed: int, risk: float) -> 
 def test_float32_changes_risk_by_less_than_1e3_relative(seed):
     r64 = simulate_seed(DEFAULT, D, seed)
     r32 = simulate_seed(DEFAULT, D, seed, dtype="float32")
-    rel = abs(_first(r32) - _first(r64)) / _first(r64)
+    rel = abs(r32.test_error - r64.test_error) / r64.test_error
     assert rel < 1e-3
-    assert rel <= _worst_case_rel_change(DEFAULT, D, seed, _first(r64))
+    assert rel <= _worst_case_rel_change(DEFAULT, D, seed, r64.test_error)
     assert abs(r32.train_error - r64.train_error) / r64.train_error < 1e-3
     # the same draws: the spike statistics agree to float32 rounding, not to Monte Carlo noise
     assert r32.spike_norm == pytest.approx(r64.spike_norm, rel=1e-5)
@@ -88,10 +83,10 @@ def test_float32_really_runs_in_single_precision():
 def test_float32_gaussian_equivalent_and_exact_risk_run():
     ge = simulate_seed(DEFAULT, 32, 0, n_test=500, features="gaussian-equivalent", dtype="float32")
     ge64 = simulate_seed(DEFAULT, 32, 0, n_test=500, features="gaussian-equivalent")
-    assert abs(_first(ge) - _first(ge64)) / _first(ge64) < 1e-3
+    assert abs(ge.test_error - ge64.test_error) / ge64.test_error < 1e-3
     ex = simulate_seed(DEFAULT, 16, 0, test_risk="exact", dtype=np.float32)
     ex64 = simulate_seed(DEFAULT, 16, 0, test_risk="exact")
-    assert abs(_first(ex) - _first(ex64)) / _first(ex64) < 1e-3
+    assert abs(ex.test_error - ex64.test_error) / ex64.test_error < 1e-3
 
 
 def test_default_is_float64_bit_identical():
@@ -104,7 +99,7 @@ def test_default_is_float64_bit_identical():
 
 def test_default_matches_the_value_before_the_dtype_option():
     # simulate_seed(DEFAULT, 256, 0) at commit 7a7501c (before the option), 1 BLAS thread, this machine.
-    assert _first(simulate_seed(DEFAULT, D, 0)) == pytest.approx(0.12657878699862643, rel=1e-9, abs=0)
+    assert simulate_seed(DEFAULT, D, 0).test_error == pytest.approx(0.12657878699862643, rel=1e-9, abs=0)
 
 
 @pytest.mark.parametrize("bad", ["float16", "int64", "double precision", True, None, 3])
