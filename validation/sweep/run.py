@@ -433,9 +433,13 @@ def _run_dask(payloads, root, blas, on_corrupt, scheduler, dask_local, done) -> 
                 except (OSError, TimeoutError) as exc:
                     raise InvalidParameterError(f"cannot connect to the Dask scheduler {scheduler}: {exc}") from None
             else:
-                cluster = LocalCluster(n_workers=dask_local, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=40)
-                client = Client(cluster)
+                try:
+                    cluster = LocalCluster(n_workers=dask_local, threads_per_worker=1, processes=True,
+                                           dashboard_address=None, silence_logs=40)
+                    client = Client(cluster)
+                except (OSError, TimeoutError, RuntimeError) as exc:
+                    raise SweepWorkerError(f"could not start a local Dask cluster of {dask_local} workers: "
+                                           f"{exc}") from None
             try:
                 n = _check_dask_workers(client, scheduler)
                 futures = client.map(execute_run, payloads, store_root=root, blas=blas, on_corrupt=on_corrupt,
