@@ -485,15 +485,31 @@ class DryRun:
                 "seconds": self.seconds, "workers": self.workers, "studies": self.studies, "method": self.method}
 
     def text(self) -> str:
+        from asymptotics.limits import memory_limit
+
+        limit = memory_limit()
         lines = [f"sweep {self.name}: {self.total} runs ({self.done} already in {self.store}, "
                  f"{self.total - self.done} to run)"]
+        over = False
         for name, s in self.studies.items():
-            mem = ", ".join(f"d={d}: {format_bytes(b)}" for d, b in s["peak_bytes"].items()) or "-"
+            parts = []
+            for d, b in s["peak_bytes"].items():
+                flag = " (over the limit)" if b > limit else ""
+                over = over or bool(flag)
+                parts.append(f"d={d}: {_bytes(b)}{flag}")
             lines.append(f"  study {name} ({s['family']}): {s['theory']} theory + {s['simulation']} simulation runs, "
-                         f"{s['done']} done; est. {_hms(s['seconds'])} of compute; peak memory per run {mem}")
+                         f"{s['done']} done; est. {_hms(s['seconds'])} of compute; peak memory per run "
+                         f"{', '.join(parts) or '-'}")
         lines.append(f"estimated time: {_hms(self.seconds)} with {self.workers} worker(s) "
                      f"({self.method})")
+        if over:
+            lines.append(f"memory: some runs need more than the limit of {format_bytes(limit)} (half the RAM, or "
+                         "ASYM_MEMORY_LIMIT): the sweep would refuse to start")
         return "\n".join(lines)
+
+
+def _bytes(b: float) -> str:
+    return format_bytes(b) if b < 2.0**60 else f"{b:.2g} bytes"
 
 
 def _hms(s: float) -> str:
@@ -507,11 +523,17 @@ def _hms(s: float) -> str:
     return f"{h}h{m:02d}m{sec:02d}s" if h else (f"{m}m{sec:02d}s" if m else f"{sec}s")
 
 
+def _nanmin(values) -> float:
+    ok = [v for v in values if not math.isnan(v)]
+    return min(ok) if ok else math.nan
+
+
 _CAL_D = 128  # largest calibration dimension
 _CAL_CONFIGS = 16  # configurations timed per study (an even sample when there are more)
 
 
 def _time_run(payload: dict, blas: int) -> float:
+    """Seconds of one run (NaN if the library refused it: no estimate from a run that did not happen)."""
     fam = get_family(payload["family"])
     t0 = time.perf_counter()
     with blas_threads(blas):
@@ -521,7 +543,7 @@ def _time_run(payload: dict, blas: int) -> float:
             else:
                 fam.simulate(payload["configuration"], payload["d"], payload["seed"])
         except AsymptoticsError:
-            pass
+            return math.nan
     return time.perf_counter() - t0
 
 
@@ -574,15 +596,17 @@ def dry_run(spec, store=None, workers: "int | None" = None, blas: int = 1, calib
                     reps = [reps[round(i * (len(reps) - 1) / (_CAL_CONFIGS - 1))] for i in range(_CAL_CONFIGS)]
                 t_cfg = {repr(r.configuration): _time_run({**r.payload(), "d": d_b}, blas) for r in reps}
                 pay = reps[0].payload()
-                t_b = min(t_cfg[repr(reps[0].configuration)], _time_run({**pay, "d": d_b}, blas))
+                t_b = _nanmin([t_cfg[repr(reps[0].configuration)], _time_run({**pay, "d": d_b}, blas)])
                 t_cfg[repr(reps[0].configuration)] = t_b
                 if d_a < d_b:
-                    t_a = min(_time_run({**pay, "d": d_a}, blas) for _ in range(2))
+                    t_a = _nanmin([_time_run({**pay, "d": d_a}, blas) for _ in range(2)])
                     p = math.log(max(t_b, 1e-6) / max(t_a, 1e-6)) / math.log(d_b / d_a)
+                    p = 3.0 if math.isnan(p) else p
                 else:
                     p = 3.0
                 p = min(3.0, max(2.0, p))
-                t_mean = sum(t_cfg.values()) / len(t_cfg)
+                ok = [t for t in t_cfg.values() if not math.isnan(t)]
+                t_mean = sum(ok) / len(ok) if ok else math.nan
                 secs += sum(t_cfg.get(repr(r.configuration), t_mean) * (r.d / d_b) ** p for r in todo_sims)
             info["seconds"] = secs
             total_seconds += secs
