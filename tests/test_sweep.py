@@ -375,3 +375,18 @@ def test_leftover_temporary_files_ignored_and_cleaned(tmp_path):
     n = len(st.keys())
     assert n == 2 and st.clean_temporary() == 1 and not old.exists() and new.exists()
     assert run_sweep(spec, store=tmp_path / "st", executor="serial").computed == 0
+
+
+def test_memory_limit_flagged_in_dry_run_and_refused_before_work(tmp_path):
+    from asymptotics.errors import ResourceError
+    from asymptotics.limits import set_memory_limit
+    spec = parse_spec(spec_dict(one_step_study(d=[64], seeds=1)))
+    previous = set_memory_limit(2**20)   # 1 MiB: below one run at d = 64
+    try:
+        text = dry_run(spec, store=tmp_path / "st", calibrate=False).text()
+        assert "(over the limit)" in text and "the sweep would refuse to start" in text
+        with pytest.raises(ResourceError, match="at d=64 needs about"):
+            run_sweep(spec, store=tmp_path / "st", executor="serial")
+        assert not (tmp_path / "st").exists()
+    finally:
+        set_memory_limit(previous)
