@@ -69,10 +69,19 @@ from .common import (
 __all__ = ["main", "build_parser", "parse_number_list", "json_safe", "check_output_dir", "check_checkpoint",
            "CLIError", "Outcome", "EXIT_OK", "EXIT_ERROR", "EXIT_INCOMPLETE", "EXIT_INTERRUPTED"]
 
-#: Command modules, one per family (each has ``add_parsers``), plus the shared machinery in
-#: :mod:`.common`.  Extra top-level commands (``asym sweep``, ``asym plot``) register themselves
-#: through the functions listed here.
-_EXTENSIONS: tuple = ()
+
+
+def _register_workflow(sub) -> None:
+    """``asym sweep`` (declarative sweeps) and ``asym plot`` (figures from a sweep's table)."""
+    from ..sweep.cli import add_sweep_parser
+    from ..sweep.plot import add_plot_parser
+
+    add_sweep_parser(sub)
+    add_plot_parser(sub)
+
+
+#: Registrations of top-level commands beyond the families' (each called with the subparsers).
+_EXTENSIONS: tuple = (_register_workflow,)
 
 _EPILOG = """\
 exit status:
@@ -119,12 +128,16 @@ def main(argv: list[str] | None = None) -> int:
             args = build_parser().parse_args(argv)
         except SystemExit as exc:  # --help / --version print and exit 0
             return exc.code if isinstance(exc.code, int) else EXIT_ERROR
+        if getattr(args, "command_main", None) is not None:  # asym sweep: prints and exits by itself
+            return args.command_main(args)
         with warnings.catch_warnings(record=True) as caught:
             # floating-point RuntimeWarnings are not shown: non-finite results are flagged instead
             warnings.simplefilter("always")
             warnings.filterwarnings("ignore", category=RuntimeWarning)
             resolve_progress(args)
             outcome = args.func(args)
+            if isinstance(outcome, int):  # asym plot: wrote its files and printed them
+                return outcome
         outcome.warnings += [f"{w.category.__name__}: {w.message}" for w in caught
                              if not issubclass(w.category, RuntimeWarning)]
         return _finish(outcome, args.json)
