@@ -575,8 +575,11 @@ def dry_run(spec, store=None, workers: "int | None" = None, blas: int = 1, calib
         fam = get_family(study.family)
         sims = [r for r in mine if r.kind == "simulation"]
         for d in study.d if study.simulation else ():
-            peaks = [fam.memory(r.configuration, d) for r in {repr(r.configuration): r for r in sims
-                                                               if r.d == d}.values()]
+            try:
+                peaks = [fam.memory(r.configuration, d) for r in {repr(r.configuration): r for r in sims
+                                                                   if r.d == d}.values()]
+            except AsymptoticsError as exc:
+                raise InvalidParameterError(f"study {study.name!r} at d={d}: {exc}") from None
             if peaks:
                 info["peak_bytes"][d] = max(peaks)
         if calibrate:
