@@ -44,10 +44,10 @@ def plain(value: Any) -> Any:
     tuples lists, numpy scalars Python numbers (NaN and inf stay floats)."""
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
+    if type(value).__name__ == "Activation" and hasattr(value, "name"):
+        return value.name  # by name, as in the settings' to_dict (no sympy expression built)
     if hasattr(value, "to_dict"):
         return value.to_dict()
-    if hasattr(value, "name") and type(value).__name__ == "Activation":
-        return value.name
     if isinstance(value, np.ndarray):
         return value.tolist()
     if isinstance(value, np.generic):

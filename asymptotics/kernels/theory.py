@@ -38,7 +38,6 @@ from functools import lru_cache
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
-import sympy
 from scipy import special
 
 from ..activations import Activation, get_activation
@@ -52,7 +51,7 @@ from ..gegenbauer import (
     sphere_marginal_rule,
     gegenbauer_polynomials,
 )
-from ..hermite import activation_breakpoints, hermite_coefficients
+from ..hermite import activation_breakpoints, activation_is_smooth, hermite_coefficients
 from ..results import TheoryResult
 from ..ridge import ridge_errors, solve_effective_ridge
 from ..settings import (KERNEL_KINDS, KernelRidge, TargetProfile, check_float_array, check_nonnegative,
@@ -126,15 +125,6 @@ def _relu_taylor(kind: str, order: int) -> np.ndarray:
         log_a += np.log(j)
     a[j] = np.exp(log_a)
     return a
-
-
-_NONSMOOTH = (sympy.Max, sympy.Min, sympy.Abs, sympy.sign, sympy.Heaviside, sympy.Piecewise,
-              sympy.DiracDelta, sympy.floor, sympy.ceiling)
-
-
-def _is_smooth(act: Activation) -> bool:
-    """No kink / jump atoms in the expression: tensor Gauss–Hermite is accurate."""
-    return not act.expr.has(*_NONSMOOTH)
 
 
 def _jump_points(act: Activation) -> list:
@@ -211,7 +201,7 @@ class DotProductKernel:
         if rho.size > _DIRECT_MAX:
             # large arrays (Gram matrices): Chebyshev interpolant in θ = arccos ρ, built once
             return _interpolant(self)(rho)
-        if _is_smooth(act):
+        if activation_is_smooth(act):  # no kink / jump: tensor Gauss–Hermite is accurate
             # tensor Gauss–Hermite: entire / analytic integrands, vectorized over ρ in chunks
             x, w = gauss_hermite_rule(120)
             u = x[:, None, None]
