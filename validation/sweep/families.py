@@ -182,7 +182,8 @@ class Family:
     def canonical(self, fields: dict, d: "int | None" = None) -> dict:
         """Canonical JSON form of the setting ``fields`` (validated; numbers as floats, activations
         by name), so equal settings written differently hash equally."""
-        return self._canonical(fields, d)
+        out = self._canonical(fields, d)
+        return {k: out[k] for k in self.setting_fields if k in out}  # constructor arguments only
 
     def theory(self, configuration: dict, d: "int | None") -> list:
         return self._theory(self, configuration, d)
