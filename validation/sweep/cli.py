@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import re
 import sys
@@ -32,11 +31,20 @@ from asymptotics.errors import AsymptoticsError
 
 __all__ = ["add_sweep_parser", "run_sweep_command", "main"]
 
-EXIT_OK, EXIT_ERROR, EXIT_INCOMPLETE, EXIT_INTERRUPTED = 0, 2, 3, 130
+from ..cli.common import (  # one exit rule, one error line, one strict-JSON writer for every asym command
+    EXIT_ERROR,
+    EXIT_INCOMPLETE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    CLIError,
+    _error,
+    _one_line,
+    json_safe,
+)
 _SCHEDULER = re.compile(r"(?:(?:tcp|tls|ucx|ws|wss)://)?[A-Za-z0-9_.\-\[\]:]+:\d{1,5}")
 
 
-class SweepCLIError(Exception):
+class SweepCLIError(CLIError):
     """A usage problem of ``asym sweep`` (reported as ``asym: error: ...``, exit status 2)."""
 
 
@@ -79,15 +87,6 @@ def add_sweep_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
-def _one_line(text: str) -> str:
-    return " ".join(part.strip() for part in str(text).splitlines() if part.strip())
-
-
-def _error(message: str) -> int:
-    print(_one_line(f"asym: error: {message}") or "asym: error", file=sys.stderr)
-    return EXIT_ERROR
-
-
 def _check_args(args) -> None:
     if args.serial and (args.workers or args.scheduler or args.dask_local):
         raise SweepCLIError("--serial runs in this process: do not combine it with --workers, --scheduler or --dask-local")
@@ -122,7 +121,7 @@ def _sweep(args) -> int:
     spec = load_spec(args.spec)
     if args.dry_run:
         dr = dry_run(spec, store=args.store, workers=args.dask_local or args.workers)
-        print(json.dumps(_json_safe(dr.to_dict()), indent=2) if args.json else dr.text(), flush=True)
+        print(json.dumps(json_safe(dr.to_dict()), indent=2) if args.json else dr.text(), flush=True)
         return EXIT_OK
     executor = "serial" if args.serial else ("dask" if (args.scheduler or args.dask_local) else "processes")
     report = run_sweep(spec, store=args.store, executor=executor, workers=args.workers, scheduler=args.scheduler,
@@ -139,7 +138,7 @@ def _sweep(args) -> int:
             f"{report.failed} failed ({report.seconds:.1f} s, {report.executor}, {report.workers} worker(s))\n"
             f"store: {report.store}\ntable: {', '.join(paths)} ({len(df)} rows)")
     if args.json:
-        print(json.dumps(_json_safe({**report.to_dict(), "tables": paths, "rows": len(df),
+        print(json.dumps(json_safe({**report.to_dict(), "tables": paths, "rows": len(df),
                                      "theory_not_converged": not_conv}), indent=2), flush=True)
     else:
         print(text, flush=True)
@@ -154,16 +153,6 @@ def _sweep(args) -> int:
                         "converge (theory_converged = false)"), file=sys.stderr)
         status = EXIT_INCOMPLETE
     return status
-
-
-def _json_safe(obj):
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {str(k): _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
-    return obj
 
 
 def run_sweep_command(args) -> int:
