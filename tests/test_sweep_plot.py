@@ -133,3 +133,15 @@ def test_write_plot_from_a_dataframe_without_a_store(tmp_path):
     p = plot_table(df, "alpha")
     paths = write_plot(p, tmp_path, "theory_only", spec={"name": "x"})
     assert "spec" not in paths and json.loads(open(paths["json"]).read())["spec"] == {"name": "x"}
+
+
+def test_missing_hue_values_form_one_group():
+    df = pd.DataFrame({"alpha": [1.0, 2.0, 1.0, 2.0], "model": ["srf", "srf", None, None],
+                       "test_error_theory": [0.3, 0.2, 0.3, 0.2], "test_error_mean": [0.31, 0.21, 0.29, 0.19],
+                       "test_error_sem": [0.01] * 4})
+    p = plot_table(df, "alpha", hue="model")
+    try:
+        hues = [h for h, *_ in p.dots]
+        assert len(hues) == 2 and hues[0] == "srf" and pd.isna(hues[1]) and len(p.lines) == 2
+    finally:
+        p.close()

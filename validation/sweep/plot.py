@@ -59,6 +59,14 @@ class PlotResult:
         plt.close(self.figure)
 
 
+def _text(series):
+    """The values of a column as text, missing values included ('nan', 'None', '<NA>'; pandas' string
+    dtype would keep them missing, and missing never compares equal)."""
+    import pandas as pd
+
+    return pd.Series([str(v) for v in series], index=series.index, dtype=object)
+
+
 def _is_result_column(col: str) -> bool:
     return col in _RESULT_COLUMNS or col.endswith(_RESULT_SUFFIXES)
 
@@ -78,7 +86,7 @@ def _select(df, where: dict | None):
         if pd.api.types.is_numeric_dtype(series) and _is_number(value):
             mask = (series.astype(float) - float(value)).abs() <= 1e-12 * max(1.0, abs(float(value)))
         else:
-            mask = series.astype(str) == str(value)
+            mask = _text(series) == str(value)
         df = df[mask.fillna(False)]
     if len(df) == 0:
         raise InvalidParameterError(f"no row of the table matches {where}")
@@ -113,7 +121,7 @@ def _varying(df, fixed: set) -> list:
     for col in df.columns:
         if col in fixed or _is_result_column(col):
             continue
-        if df[col].astype(str).nunique(dropna=False) > 1:
+        if _text(df[col]).nunique(dropna=False) > 1:
             out.append(col)
     return out
 
@@ -175,22 +183,28 @@ def plot_table(df, x: str, hue: str | None = None, *, y: str = "test_error", whe
         xpos = df[x].astype(float)
         ticks = None
     else:
-        cats = list(dict.fromkeys(df[x].astype(str)))
-        xpos = df[x].astype(str).map({c: i for i, c in enumerate(cats)}).astype(float)
+        cats = list(dict.fromkeys(_text(df[x])))
+        xpos = _text(df[x]).map({c: i for i, c in enumerate(cats)}).astype(float)
         ticks = cats
     df = df.assign(_x=xpos.values)
     if logx is None:
         xs = df["_x"].dropna()
         logx = bool(numeric_x and len(xs) and (xs > 0).all() and xs.max() / xs.min() >= 20)
 
-    hues = list(dict.fromkeys(df[hue])) if hue is not None else [None]
+    # hue values compared as text, so that missing values (NaN, <NA>) form one group like any other
+    hue_text, hues = None, [(None, None)]
+    if hue is not None:
+        hue_text, first = _text(df[hue]), {}
+        for text, value in zip(hue_text, df[hue]):
+            first.setdefault(text, value)
+        hues = list(first.items())
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     d_values = sorted({int(v) for v in df["d"].dropna()}) if has_d else []
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     result = PlotResult(figure=fig, rows=None, x=x, y=y, hue=hue)
-    for k, h in enumerate(hues):
+    for k, (h_text, h) in enumerate(hues):
         color = colors[k % len(colors)]
-        sub = df if hue is None else df[df[hue] == h]
+        sub = df if hue is None else df[hue_text == h_text]
         label_h = "" if hue is None else f"{hue}={h}"
         if th_col in sub.columns:
             th = sub[sub[th_col].notna()]
