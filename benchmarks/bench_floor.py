@@ -5,7 +5,7 @@ Run: ``OPENBLAS_NUM_THREADS=1 python3 benchmarks/bench_floor.py [--d 256,512,102
 The floor of one seed is its matrix-product flop count divided by the GEMM rate measured in the same
 run (one thread, a large square product of the same dtype).  Flops of one seed of
 :func:`asymptotics.validation.one_step.simulation.simulate_seed` (N width, n batch 1, n2 batch 2,
-n_test test points; the default setting has N = n = n2 = 2d, n_test = 20000):
+n_test test points; the reference setting has N = n = n2 = 2d, n_test = 20000):
 
 * gradient step: X W and Xᵀ G,                      2·(2 n d N)
 * readout features X̃ W1:                             2 n2 d N
@@ -39,7 +39,7 @@ from asymptotics.settings import OneStep
 from asymptotics.validation.one_step.network import one_step_sizes
 from asymptotics.validation.one_step.simulation import simulate_seed
 
-#: The default one-step setting (``asym simulate one-step`` without options).
+#: The reference one-step setting (the README demo's, with a step: η = 1, σ_ε = 0.1).
 DEFAULT = OneStep("tanh", "tanh", psi1=2, psi2=2, lam=1e-2, eta=1, noise=0.1)
 N_TEST = 20000
 CLOCK = time.process_time  # CPU time: see the module docstring

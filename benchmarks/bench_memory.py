@@ -2,7 +2,7 @@
 
 Run: ``OPENBLAS_NUM_THREADS=1 python3 benchmarks/bench_memory.py [--d 2048,4096] [--json FILE]``.
 
-Each (d, dtype) runs in a fresh subprocess (so peaks do not carry over) on the default setting
+Each (d, dtype) runs in a fresh subprocess (so peaks do not carry over) on the reference setting
 (tanh/tanh, ψ1 = ψ2 = 2, λ = 0.01, η = 1, σ_ε = 0.1: N = n = 2d, n_test = 20000).  Reported:
 
 * ``arrays``: the tracemalloc peak during ``simulate_seed`` (numpy reports its array allocations to

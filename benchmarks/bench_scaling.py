@@ -3,7 +3,7 @@
 Run: ``OPENBLAS_NUM_THREADS=1 python3 benchmarks/bench_scaling.py [--d 256,...,2048] [--json FILE]``.
 
 Times are CPU times (``time.process_time``, one BLAS thread), so that other processes on a shared
-machine disturb them little.  Default setting (tanh/tanh, ψ1 = ψ2 = 2: N = n = 2d), n_test = 20000, float64 and float32.  The exponent
+machine disturb them little.  Reference setting (tanh/tanh, ψ1 = ψ2 = 2: N = n = 2d, λ = 0.01, η = 1, σ_ε = 0.1), n_test = 20000, float64 and float32.  The exponent
 is the least-squares slope of log(time) against log(d) over d = 256 … 2048 (± its standard error).
 Expected between 2 and 3: the test points cost 2·n_test·d·N ∝ d² at fixed n_test, the gradient
 step, features and Gram matrix ∝ d³; the d³ part takes over as d grows, so the local slope rises with d.

@@ -7,7 +7,7 @@ solution â = (G + ρI)⁻¹Φᵀỹ moves by at most κ(ε_G + 2ε_Φ) relative
 risk R = ‖f̂ − f*‖² by at most 2‖δf̂‖/√R ≤ 2 κ (ε_G + 2ε_Φ) ‖f̂‖/√R relative.  The test computes κ,
 ‖f̂‖ and R on the seed itself and checks the measured change against this worst case; the issue's
 target, 1e-3, is checked separately.  The worst case is pessimistic (rounding errors do not line up
-with the worst eigenvector): measured changes are ~5e-7 on the default setting.
+with the worst eigenvector): measured changes are ~5e-7 on the reference setting.
 
 The default (float64) path must be unchanged bit for bit: the default equals an explicit
 ``dtype="float64"`` run exactly, every array is float64, and the risk equals the value recorded by
@@ -35,8 +35,10 @@ from asymptotics.validation.one_step.simulation import (
 )
 from asymptotics.validation.readout import fit_ridge
 
-#: The CLI / library default one-step setting (``asym simulate one-step`` with no options), d = 256.
+#: The reference one-step setting (README demo, first rows of docs/theory/one-step.md §4.3 with a step),
+#: d = 256, and the library / CLI defaults (η = 0, σ_ε = 0: random features).
 DEFAULT = OneStep("tanh", "tanh", psi1=2, psi2=2, lam=1e-2, eta=1, noise=0.1)
+LIBRARY_DEFAULT = OneStep("tanh", "tanh", psi1=2, psi2=2, lam=1e-2)
 D = 256
 U32 = 2.0 ** -24
 
@@ -57,13 +59,13 @@ def _worst_case_rel_change(setting: OneStep, d: int, seed: int, risk: float) -> 
     return 2 * kappa * eps * fhat_norm / math.sqrt(risk)
 
 
-@pytest.mark.parametrize("seed", [0, 1])
-def test_float32_changes_risk_by_less_than_1e3_relative(seed):
-    r64 = simulate_seed(DEFAULT, D, seed)
-    r32 = simulate_seed(DEFAULT, D, seed, dtype="float32")
+@pytest.mark.parametrize("setting, seed", [(DEFAULT, 0), (DEFAULT, 1), (LIBRARY_DEFAULT, 0)])
+def test_float32_changes_risk_by_less_than_1e3_relative(setting, seed):
+    r64 = simulate_seed(setting, D, seed)
+    r32 = simulate_seed(setting, D, seed, dtype="float32")
     rel = abs(r32.test_error - r64.test_error) / r64.test_error
     assert rel < 1e-3
-    assert rel <= _worst_case_rel_change(DEFAULT, D, seed, r64.test_error)
+    assert rel <= _worst_case_rel_change(setting, D, seed, r64.test_error)
     assert abs(r32.train_error - r64.train_error) / r64.train_error < 1e-3
     # the same draws: the spike statistics agree to float32 rounding, not to Monte Carlo noise
     assert r32.spike_norm == pytest.approx(r64.spike_norm, rel=1e-5)
