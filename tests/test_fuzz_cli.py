@@ -177,6 +177,22 @@ COMMANDS = {
                   "--quick": FLAG_SPEC, "--d": pool(["8"], INT_BAD), "--seeds": pool(["1"], INT_BAD),
                   "--n-test": pool(["50"], INT_BAD), "--raw-teacher": FLAG_SPEC,
                   "--out": paths("out"), "--checkpoint": paths("ck")},
+    ("compare", "krr"): {"--kernel": pool(["ntk", "rf"], ["x"]), "--activation": act(),
+                         "--d": pool(["4", "6"], INT_BAD), "--n": pool(["20", "30,40"], BAD_NUMBER),
+                         "--lam": small(), "--target": pool(TARGET_OK, TARGET_BAD), "--noise": small(),
+                         "--seeds": pool(["1", "0,2"], SEEDS_BAD), "--n-test": ntest_opt(),
+                         "--checkpoint": paths("ck"), "--out": paths("out")},
+    # sweeps run serially (TINY) on the spec files of the scratch directory (tiny, broken, not TOML, ...)
+    ("sweep",): {"@pos": pool(["@tiny.toml"], ["@bad_family.toml", "@garbage.json", "@dir", "@file", "@nope.toml",
+                                                "@huge.toml", "@code.toml", ""], 0.4),
+                 "--store": paths("out"), "--dry-run": FLAG_SPEC, "--workers": pool(["1"], INT_BAD, 0.5),
+                 "--table": pool(["@fresh.csv"], ["@dir", "@fresh.txt", "@file/sub.csv"]),
+                 "--retry-failed": FLAG_SPEC, "--recompute-corrupt": FLAG_SPEC},
+    # plots of the finished tiny sweep in the scratch directory
+    ("plot",): {"@pos": pool(["@store"], ["@dir", "@file", "@nope", "@garbage.json"], 0.3),
+                "--x": pool(["n"], ["nope", "", "test_error_mean"], 0.3),
+                "--hue": pool(["d", "lam"], ["nope"], 0.3), "--y": pool(["test_error", "train_error"], ["x"]),
+                "--out": paths("out"), "--logx": FLAG_SPEC, "--logy": FLAG_SPEC},
     # the demo has fixed, realistic sizes (about a minute): fuzzed only with an --out it must refuse
     ("demo",): {"--out": pool(["@file", "@file/sub", "/proc/asym-fuzz/x", "", "@fresh\x00x"], ["@file"], 0)},
 }
@@ -209,7 +225,31 @@ def _scratch(tmp: Path) -> Path:
     (tmp / "file").write_text("a regular file\n")
     (tmp / "dir").mkdir(exist_ok=True)
     (tmp / "garbage.json").write_text("{not json")
+    (tmp / "tiny.toml").write_text(TINY_SPEC)
+    (tmp / "bad_family.toml").write_text(TINY_SPEC.replace('"kernels"', '"nope"'))
+    (tmp / "huge.toml").write_text(TINY_SPEC.replace("seeds = 2", "seeds = 100000000"))
+    (tmp / "code.toml").write_text(TINY_SPEC.replace('"relu"', '"__import__(\'os\').system(\'touch pwned\')"'))
+    if not (tmp / "store").exists():  # one finished sweep for `asym plot`
+        assert main(["sweep", str(tmp / "tiny.toml"), "--serial", "--store", str(tmp / "store"), "--no-progress"]) == 0
     return tmp
+
+
+#: a sweep of 2 theory + 4 simulation runs (KRR, d = 6): a second of work
+TINY_SPEC = """name = "tiny"
+[[study]]
+name = "n"
+family = "kernels"
+d = [6]
+seeds = 2
+[study.setting]
+kernel = "ntk"
+activation = "relu"
+target = "1:1"
+[study.grid]
+n = [20, 30]
+[study.options]
+n_test = 50
+"""
 
 
 #: relative frequency of each command (the heavy ones are rarer: their valid runs take seconds)
@@ -218,7 +258,8 @@ _WEIGHTED = [cmd for cmd in sorted(COMMANDS) for _ in range(WEIGHTS[cmd])]
 #: tiny sizes put in front of a heavy command's fuzzed options (argparse: the last value wins)
 TINY = {("compare", "one-step"): ["--d", "8", "--seeds", "1", "--n-test", "50"],
         ("compare", "giant-step"): ["--d", "8", "--seeds", "1", "--n-test", "50", "--alpha", "1"],
-        ("figure",): ["--quick", "--d", "8", "--seeds", "1", "--n-test", "50"]}
+        ("figure",): ["--quick", "--d", "8", "--seeds", "1", "--n-test", "50"],
+        ("sweep",): ["--serial"]}
 
 
 @st.composite
