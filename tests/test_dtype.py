@@ -139,3 +139,21 @@ def test_giant_step_readout_float32_changes_errors_by_less_than_1e3_relative():
         assert abs(b.train_error - a.train_error) / a.train_error < 1e-3
     with pytest.raises(InvalidParameterError, match="dtype"):
         simulate_giant_step_seed(g, 16, 0, n_test=10, dtype="float16")
+
+
+def test_giant_step_multi_seed_dtype_and_checkpoint_keep_precisions_apart(tmp_path):
+    """simulate_giant_step passes dtype to every seed; a float32 record is never served for float64
+    (the checkpoint key and configuration carry the dtype; float64 keys are unchanged)."""
+    from asymptotics.settings import GiantStep
+    from asymptotics.validation.giant_step.simulation import simulate_giant_step, simulate_giant_step_seed
+    from asymptotics.validation.store import Checkpoint
+
+    g = GiantStep("tanh", "tanh", alpha0=0.5, eta_tilde=1.0, alpha=1.0)
+    (s32,) = simulate_giant_step(g, 48, [0, 1], n_test=400, dtype="float32")
+    assert [r.test_error for r in s32.per_seed] == [
+        simulate_giant_step_seed(g, 48, k, n_test=400, dtype="float32")[0].test_error for k in (0, 1)]
+    ck = Checkpoint(tmp_path / "ck.json", {"kind": "t"})
+    a32 = simulate_giant_step(g, 48, [0], n_test=400, dtype="float32", checkpoint=ck)[0].per_seed[0].test_error
+    a64 = simulate_giant_step(g, 48, [0], n_test=400, checkpoint=ck)[0].per_seed[0].test_error
+    assert a64 == simulate_giant_step_seed(g, 48, 0, n_test=400)[0].test_error
+    assert a32 != a64 and abs(a32 - a64) < 1e-3 * a64

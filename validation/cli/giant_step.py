@@ -133,7 +133,7 @@ def _cmd_simulate_giant(args, model: str) -> Outcome:
     srf = _given_srf(args)
     if model == "network" and srf is not None:
         raise CLIError("--r/--c/--gamma are for 'simulate srf' (the network has no given sRF parameters)")
-    kw = dict(model=model, srf=srf, n_test=args.n_test, progress=args.progress)
+    kw = dict(model=model, srf=srf, n_test=args.n_test, progress=args.progress, dtype=args.dtype)
     seeds = _seeds(args.seeds)
     if name == "alpha":  # one model per seed serves every α
         sims = simulate_giant_step(base, args.d, seeds, alphas=vals, **kw)
@@ -268,6 +268,8 @@ def add_parsers(risk, simulate, compare) -> None:
         sg.add_argument("--d", type=_int("--d", 1), default=256)
         sg.add_argument("--seeds", default="5", help="K (seeds 0..K-1) or an explicit list 3,7,11")
         sg.add_argument("--n-test", type=_int("--n-test", 1), default=10000)
+        sg.add_argument("--dtype", choices=("float64", "float32"), default="float64",
+                        help="precision of the readout and test points (the step and the draws stay float64)")
         add_progress_option(sg)
         sg.set_defaults(func=func)
 

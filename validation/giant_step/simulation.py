@@ -67,7 +67,7 @@ from ..data import (
     spawn_generators,
     teacher_labels,
 )
-from ..one_step.network import auto_chunk_rows
+from ..one_step.network import auto_chunk_rows, check_dtype
 from ..readout import fit_ridge
 from ..one_step.network import check_dtype
 from ..one_step.simulation import estimate_risk, features_matrix
@@ -294,6 +294,7 @@ def simulate_giant_step(
     chunk_size: int | None = None,
     checkpoint: "Checkpoint | str | None" = None,
     progress: bool = False,
+    dtype: str = "float64",
 ) -> tuple[GiantStepSimulation, ...]:
     """Monte Carlo of the giant-step network or its sRF (module docstring), one result per α.
 
@@ -316,6 +317,9 @@ def simulate_giant_step(
         A :class:`asymptotics.validation.store.Checkpoint` (or a path for one) storing each finished seed.
     progress : bool
         One line per seed on stderr.
+    dtype : {"float64", "float32"}
+        Precision of the readout and the test points (:func:`simulate_giant_step_seed`); the step and
+        every random draw stay float64, so both precisions see the same numbers.
 
     Returns
     -------
@@ -329,6 +333,7 @@ def simulate_giant_step(
     seeds = normalize_seeds(seeds)
     n_test = check_n_test(n_test)
     alphas = _check_alphas(setting, alphas, d)
+    dtype = check_dtype(dtype)
     p, _ = giant_step_sizes(setting, d)
     if chunk_size is not None:
         chunk_size = check_int("chunk_size", chunk_size, 1, "rows evaluated at once")
@@ -339,16 +344,17 @@ def simulate_giant_step(
         raise InvalidParameterError("srf parameters are only used with model='srf'")
     ck = checkpoint if isinstance(checkpoint, Checkpoint) or checkpoint is None else Checkpoint(
         checkpoint, {"kind": "simulate_giant_step", "label": _srf_label(setting, model, srf), "d": d,
-                     "alphas": list(alphas), "n_test": n_test})
+                     "alphas": list(alphas), "n_test": n_test, **({"dtype": dtype} if dtype != "float64" else {})})
     per_seed = []
     for seed in seeds:
         t0 = time.perf_counter()
 
         def compute():
             return [r.to_dict() for r in simulate_giant_step_seed(setting, d, seed, alphas, model, srf, n_test,
-                                                                  chunk_size)]
+                                                                  chunk_size, dtype=dtype)]
 
-        key = f"{_srf_label(setting, model, srf)}|d={d}|seed={seed}|alphas={','.join(f'{a:g}' for a in alphas)}|n_test={n_test}"
+        key = (f"{_srf_label(setting, model, srf)}|d={d}|seed={seed}|alphas={','.join(f'{a:g}' for a in alphas)}"
+               f"|n_test={n_test}" + (f"|dtype={dtype}" if dtype != "float64" else ""))  # float64 keys unchanged
         recs = ck.get_or_compute(key, compute) if ck is not None else compute()
         per_seed.append([_record_from_dict(r) for r in recs])
         if progress:
