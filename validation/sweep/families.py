@@ -317,7 +317,7 @@ def _giant_simulate(fam: Family, configuration: dict, d: int, seed: int) -> list
     st = fam.settings_of(configuration)[0]
     alphas = values if name == "alpha" else [st.alpha]
     recs = simulate_giant_step_seed(st, d, _seed_for(configuration, d, seed), alphas, model=opts["model"],
-                                    n_test=opts["n_test"])
+                                    n_test=opts["n_test"], dtype=opts["dtype"])
     rows = []
     for r in recs:
         row = {"test_error": _clean(r.test_error), "train_error": _clean(r.train_error)}
@@ -424,6 +424,7 @@ FAMILIES: dict = {
         simulation_options={
             "n_test": Option(10000, _n_test),
             "model": Option("network", _choice("model", ("network", "srf"))),
+            "dtype": Option("float64", _choice("dtype", ("float64", "float32"))),
             "streams": _STREAMS_OPTION,
         },
         theory_options={"formula": Option("corrected", _choice("formula", ("corrected", "code")))},
