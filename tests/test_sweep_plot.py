@@ -145,3 +145,18 @@ def test_missing_hue_values_form_one_group():
         assert len(hues) == 2 and hues[0] == "srf" and pd.isna(hues[1]) and len(p.lines) == 2
     finally:
         p.close()
+
+
+def test_columns_zipped_with_the_hue_are_not_a_conflict():
+    """ψ2 zipped with ψ1 (constant within each ψ1 group) labels the hue; λ varying inside a group is refused."""
+    base = {"eta": [1.0, 2.0] * 2, "psi1": [2.0, 2.0, 4.0, 4.0], "psi2": [2.0, 2.0, 1.0, 1.0],
+            "test_error_theory": [0.3, 0.2, 0.25, 0.15]}
+    p = plot_table(pd.DataFrame(base), "eta", hue="psi1")
+    try:
+        assert len(p.lines) == 2
+    finally:
+        p.close()
+    with pytest.raises(InvalidParameterError, match="psi2"):
+        plot_table(pd.DataFrame(base), "eta")           # no hue: psi2 varies among the rows
+    with pytest.raises(InvalidParameterError, match="lam"):
+        plot_table(pd.DataFrame({**base, "lam": [0.1, 0.2, 0.1, 0.1]}), "eta", hue="psi1")

@@ -115,14 +115,22 @@ def _dodge(xs, all_xs, j: int, n: int, log: bool):
     return xs + shift * (span or 1.0)
 
 
-def _varying(df, fixed: set) -> list:
-    """Configuration columns (not results, not ``fixed``) taking more than one value in ``df``."""
+def _varying(df, fixed: set, hue: str | None = None) -> list:
+    """Configuration columns (not results, not ``fixed``) taking more than one value in ``df``.
+
+    A column that is constant within each ``hue`` group varies *with* the hue (a zipped axis of
+    the sweep, e.g. ψ2, λ and σ_ε zipped with ψ1): it labels the curve and is not a conflict.
+    """
     out = []
     for col in df.columns:
         if col in fixed or _is_result_column(col):
             continue
-        if _text(df[col]).nunique(dropna=False) > 1:
-            out.append(col)
+        text = _text(df[col])
+        if text.nunique(dropna=False) <= 1:
+            continue
+        if hue is not None and (text.groupby(_text(df[hue])).nunique(dropna=False) <= 1).all():
+            continue
+        out.append(col)
     return out
 
 
@@ -171,7 +179,7 @@ def plot_table(df, x: str, hue: str | None = None, *, y: str = "test_error", whe
         raise InvalidParameterError(f"the table has no {mean_col!r} or {th_col!r} column (y={y!r})")
     df = _select(df, where)
     has_d = "d" in df.columns
-    vary = _varying(df, {x, hue, "d"} | set(where or {}))
+    vary = _varying(df, {x, hue, "d"} | set(where or {}), hue)
     if vary:
         examples = ", ".join(f"{c} ∈ {{{', '.join(sorted(map(str, df[c].dropna().unique()))[:4])}}}" for c in vary)
         raise InvalidParameterError(
