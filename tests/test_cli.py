@@ -309,3 +309,17 @@ def test_risk_giant_step_states_where_the_theory_is_not_exact(capsys):
     assert code == 0 and json.loads(out)["validity"]["status"] == "inaccurate"
     code, out, _ = run(capsys, *base, "--alpha0", "2", "--eta-tilde", "1")
     assert code == 0 and "validity (validated)" in out
+
+
+def test_simulate_takes_a_list_of_d(capsys):
+    """--d accepts a comma list (one result per d, each equal to its single-d run); with another list: exit 2."""
+    code, out, err = run(capsys, "simulate", "one-step", "--eta", "1", "--d", "16,24", "--seeds", "2",
+                         "--n-test", "100", "--json")
+    assert code == 0 and err == ""
+    both = json.loads(out)
+    assert [r["d"] for r in both] == [16, 24]
+    code, out, _ = run(capsys, "simulate", "one-step", "--eta", "1", "--d", "24", "--seeds", "2",
+                       "--n-test", "100", "--json")
+    assert json.loads(out)["test_error_mean"] == both[1]["test_error_mean"]
+    code, out, err = run(capsys, "simulate", "giant-step", "--d", "16,24", "--alpha", "1,2", "--seeds", "1")
+    assert code == 2 and out == "" and err.startswith("asym: error: only one parameter may be a list")

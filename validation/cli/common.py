@@ -346,3 +346,15 @@ def resolve_progress(args) -> None:
             args.progress = sys.stderr.isatty()
         except (AttributeError, ValueError):  # closed or replaced stderr
             args.progress = False
+
+
+def dimensions(args, swept: "str | None") -> list:
+    """``--d`` of a simulation: one dimension or a comma list (one result per d).
+
+    Like every numeric option, only one may hold a list: ``swept`` names the setting parameter that
+    already does (None when none does).
+    """
+    ds = parse_number_list(str(args.d), "--d", integer=True, minimum=1)
+    if len(ds) > 1 and swept is not None:
+        raise CLIError(f"only one parameter may be a list, got lists in --d and {_opt(swept)}")
+    return ds

@@ -7,7 +7,7 @@ from ..store import write_atomic
 
 from asymptotics.settings import GiantStep
 
-from .common import add_progress_option, add_setting_options, _int, _scalar, CLIError, _opt, parse_number_list, _seeds, _sweep, check_output_dir, check_checkpoint, Outcome, _not_converged, _write_json, _markdown, _FLOAT
+from .common import dimensions, add_progress_option, add_setting_options, _int, _scalar, CLIError, _opt, parse_number_list, _seeds, _sweep, check_output_dir, check_checkpoint, Outcome, _not_converged, _write_json, _markdown, _FLOAT
 
 
 _GIANT_SWEEPABLE = ("alpha0", "eta_tilde", "alpha", "width_ratio", "lam", "noise")
@@ -135,18 +135,19 @@ def _cmd_simulate_giant(args, model: str) -> Outcome:
         raise CLIError("--r/--c/--gamma are for 'simulate srf' (the network has no given sRF parameters)")
     kw = dict(model=model, srf=srf, n_test=args.n_test, progress=args.progress, dtype=args.dtype)
     seeds = _seeds(args.seeds)
+    ds = dimensions(args, name)
     if name == "alpha":  # one model per seed serves every α
-        sims = simulate_giant_step(base, args.d, seeds, alphas=vals, **kw)
+        sims = simulate_giant_step(base, ds[0], seeds, alphas=vals, **kw)
     else:
-        settings = [base.replace(**{name: v}) for v in vals] if name else [base]
-        sims = [simulate_giant_step(s, args.d, seeds, **kw)[0] for s in settings]
+        runs = [(base.replace(**{name: v}), ds[0]) for v in vals] if name else [(base, d) for d in ds]
+        sims = [simulate_giant_step(s, d, seeds, **kw)[0] for s, d in runs]
     out = [sim.to_dict() for sim in sims]
     lines = [
         f"test {m.test_error_mean:.5f} ± {m.test_error_sem:.5f}   train {m.train_error_mean:.5f} ± "
         f"{m.train_error_sem:.5f}   {model} d={m.d} p={m.p} seeds={len(m.seeds)}  {m.setting.to_dict()}"
         for m in sims
     ]
-    return Outcome(out if name else out[0], "\n".join(lines), points=len(out))
+    return Outcome(out if len(out) > 1 or name else out[0], "\n".join(lines), points=len(out))
 
 
 def _cmd_simulate_giant_step(args) -> Outcome:
@@ -265,7 +266,7 @@ def add_parsers(risk, simulate, compare) -> None:
                             ("srf", _cmd_simulate_srf, "the spiked random-features model itself")):
         sg = simulate.add_parser(name, help=hlp)
         _add_giant_step_args(sg)
-        sg.add_argument("--d", type=_int("--d", 1), default=256)
+        sg.add_argument("--d", default="256", help="input dimension, or a comma list (one result per d)")
         sg.add_argument("--seeds", default="5", help="K (seeds 0..K-1) or an explicit list 3,7,11")
         sg.add_argument("--n-test", type=_int("--n-test", 1), default=10000)
         sg.add_argument("--dtype", choices=("float64", "float32"), default="float64",

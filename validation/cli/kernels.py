@@ -6,15 +6,15 @@ import math
 from .common import add_progress_option, _markdown, check_checkpoint, check_output_dir, write_table, _sweep, add_setting_options, _int, _seeds, Outcome, _not_converged
 
 
-_KRR_SWEEPABLE = ("n", "lam", "noise")
+_KRR_SWEEPABLE = ("d", "n", "lam", "noise")
 
 
 def _krr_setting_and_sweep(args):
-    """The KernelRidge of the options and, if one of --n/--lam/--noise is a list, its name and values."""
+    """The KernelRidge of the options and, if one of --d/--n/--lam/--noise is a list, its name and values."""
     from asymptotics.settings import KernelRidge
 
     first, name, vals = _sweep(args, _KRR_SWEEPABLE)
-    base = KernelRidge(kernel=args.kernel, activation=args.activation, d=args.d, target=args.target, **first)
+    base = KernelRidge(kernel=args.kernel, activation=args.activation, target=args.target, **first)
     return base, name, vals
 
 
@@ -24,10 +24,10 @@ def _cmd_risk_krr(args) -> Outcome:
     base, name, vals = _krr_setting_and_sweep(args)
     results = krr_curve(base, name, vals) if name else (krr_risk(base),)
     dicts = [r.to_dict() for r in results]
-    lines = [f"{'n':>10} {'log n/log d':>11} {'lam':>9} {'noise':>7} {'test':>9} {'train':>9} {'staircase':>9}"]
+    lines = [f"{'d':>6} {'n':>10} {'log n/log d':>11} {'lam':>9} {'noise':>7} {'test':>9} {'train':>9} {'staircase':>9}"]
     for r in results:
         s = r.setting
-        lines.append(f"{s.n:10.4g} {math.log(s.n) / math.log(s.d) if s.n > 0 else float('nan'):11.3f} {s.lam:9.3g} "
+        lines.append(f"{s.d:6d} {s.n:10.4g} {math.log(s.n) / math.log(s.d) if s.n > 0 else float('nan'):11.3f} {s.lam:9.3g} "
                      f"{s.noise:7.3g} {r.test_error:9.5f} {r.train_error:9.5f} {r.staircase:9.5f}")
     return Outcome(dicts if name else dicts[0], "\n".join(lines), points=len(dicts),
                    not_converged=_not_converged(results, name, vals))
@@ -43,7 +43,7 @@ def _cmd_simulate_krr(args) -> Outcome:
     for s in settings:
         sim = simulate_krr(s, seeds=seeds, n_test=args.n_test, model=args.model, m=args.m)
         out.append(sim.to_dict())
-        lines.append(f"n={s.n:g} lam={s.lam:g} noise={s.noise:g}: test {sim.test_error_mean:.5f} ± "
+        lines.append(f"d={s.d} n={s.n:g} lam={s.lam:g} noise={s.noise:g}: test {sim.test_error_mean:.5f} ± "
                      f"{sim.test_error_sem:.5f} (theory {sim.theory.test_error:.5f})   train {sim.train_error_mean:.5f}")
     return Outcome(out if name else out[0], "\n".join(lines), points=len(out))
 
@@ -66,8 +66,8 @@ def _add_krr_args(p) -> None:
 
     p.add_argument("--kernel", choices=("ntk", "rf", "both"), default="ntk")
     p.add_argument("--activation", default="relu")
-    p.add_argument("--d", type=_int("--d", 1), default=20, help="input dimension (default 20; the library requires it)")
     add_setting_options(p, KernelRidge, {
+        "d": ("input dimension (integer ≥ 3)", "20"),
         "n": ("sample size", "100"),
         "lam": ("ridge λ in K(K + λI)^{-1}y", None),
         "noise": ("label-noise std σ_ε", None),
@@ -92,7 +92,7 @@ def add_parsers(risk, simulate, compare) -> None:
     sk.set_defaults(func=_cmd_simulate_krr)
 
     ck = compare.add_parser("krr", help="KRR deterministic equivalent vs exact-kernel Monte Carlo "
-                                        "(one of --n/--lam/--noise may be a list: one row each)")
+                                        "(one of --d/--n/--lam/--noise may be a list: one row each)")
     _add_krr_args(ck)
     ck.add_argument("--seeds", default="5", help="K (seeds 0..K-1) or an explicit list")
     ck.add_argument("--n-test", type=_int("--n-test", 1), default=2000)

@@ -5,7 +5,7 @@ import argparse
 from asymptotics.one_step.theory import large_step_limit, one_step_curve, one_step_risk
 from asymptotics.settings import OneStep
 
-from .common import add_progress_option, write_table, add_setting_options, library_default, _FLOAT, _int, CLIError, parse_number_list, _seeds, _sweep, check_output_dir, check_checkpoint, Outcome, _not_converged, _markdown
+from .common import dimensions, add_progress_option, write_table, add_setting_options, library_default, _FLOAT, _int, CLIError, parse_number_list, _seeds, _sweep, check_output_dir, check_checkpoint, Outcome, _not_converged, _markdown
 
 
 _SWEEPABLE = ("psi1", "psi2", "lam", "eta", "noise")
@@ -88,10 +88,11 @@ def _cmd_simulate_one_step(args) -> Outcome:
 
     base, name, vals = _setting_and_sweep(args)
     seeds = _seeds(args.seeds)
-    settings = [base.replace(**{name: v}) for v in vals] if name else [base]
+    ds = dimensions(args, name)
+    runs = [(base.replace(**{name: v}), ds[0]) for v in vals] if name else [(base, d) for d in ds]
     out, lines = [], []
-    for s in settings:
-        sim = simulate_one_step(s, args.d, seeds, n_test=args.n_test, features=args.features,
+    for s, d in runs:
+        sim = simulate_one_step(s, d, seeds, n_test=args.n_test, features=args.features,
                                 psi1_readout=args.psi1_readout, progress=args.progress,
                                 test_risk="exact" if args.exact_risk else "monte-carlo", dtype=args.dtype)
         out.append(sim.to_dict())
@@ -99,7 +100,7 @@ def _cmd_simulate_one_step(args) -> Outcome:
             f"test {sim.test_error_mean:.5f} ± {sim.test_error_sem:.5f}   train {sim.train_error_mean:.5f} ± "
             f"{sim.train_error_sem:.5f}   d={sim.d} seeds={len(sim.seeds)}  {s.to_dict()}"
         )
-    return Outcome(out if name else out[0], "\n".join(lines), points=len(out))
+    return Outcome(out if len(out) > 1 or name else out[0], "\n".join(lines), points=len(out))
 
 
 def _cmd_compare_one_step(args) -> Outcome:
@@ -145,7 +146,7 @@ def add_parsers(risk, simulate, compare) -> None:
 
     s1 = simulate.add_parser("one-step", help="one exact gradient step, then ridge (Ba et al. protocol)")
     _add_one_step_args(s1)
-    s1.add_argument("--d", type=_int("--d", 1), default=256)
+    s1.add_argument("--d", default="256", help="input dimension, or a comma list (one result per d)")
     s1.add_argument("--seeds", default="5", help="K (seeds 0..K-1) or an explicit list 3,7,11")
     s1.add_argument("--n-test", type=_int("--n-test", 1), default=20000)
     s1.add_argument("--psi1-readout", type=_FLOAT, default=None, help="separate ratio for the ridge batch")
