@@ -390,3 +390,24 @@ def test_memory_limit_flagged_in_dry_run_and_refused_before_work(tmp_path):
         assert not (tmp_path / "st").exists()
     finally:
         set_memory_limit(previous)
+
+
+def test_kernel_sample_size_scales_with_d(tmp_path):
+    """Option n_exponent κ: the run at dimension d uses n = round(n·d^κ), in the theory and the simulation."""
+    from asymptotics.kernels.theory import krr_risk
+    from asymptotics.settings import KernelRidge
+    from asymptotics.validation.kernels.simulation import simulate_krr_seed
+
+    k = {"name": "k", "family": "kernels", "d": [6, 9], "seeds": 1,
+         "setting": {"kernel": "ntk", "activation": "relu", "lam": 0.01, "n": 1, "target": "1:1,2:0.5"},
+         "grid": {"n_exponent": [1.5, 2.0]}, "options": {"n_test": 100}}
+    spec = parse_spec(spec_dict(k))
+    run_sweep(spec, store=tmp_path / "st", executor="serial", progress=False)
+    df = load_table(spec, store=tmp_path / "st")
+    assert len(df) == 4
+    for row in df.itertuples():
+        s = KernelRidge("ntk", "relu", d=row.d, n=round(row.d ** row.n_exponent), lam=0.01, target="1:1,2:0.5")
+        assert row.test_error_theory == krr_risk(s).test_error
+        assert row.test_error_mean == simulate_krr_seed(s, 0, 100).test_error
+    with pytest.raises(SpecError, match="n_exponent"):
+        parse_spec(spec_dict({**k, "grid": {"n_exponent": [-1.0]}}))

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from asymptotics.errors import InvalidParameterError
-from asymptotics.settings import GiantStep, OneStep, check_choice, check_int, check_positive
+from asymptotics.settings import GiantStep, OneStep, check_choice, check_int, check_positive, check_range
 
 __all__ = ["Family", "FAMILIES", "get_family", "field_of", "test_error_of", "stream_seed", "STREAMS"]
 
@@ -135,6 +135,11 @@ def _optional_positive(name, meaning):
 
 
 _STREAMS_OPTION = Option("common", _choice("streams", STREAMS))
+
+#: Kernel family: scale the sample size with d, n = round(n · d^κ) (the kernel regime's n ≍ d^κ; with
+#: n = 1 the sample size is d^κ).  A theory and a simulation option alike, so both see the same n.
+_N_EXPONENT_OPTION = Option(None, lambda v: None if v is None else check_range(
+    "n_exponent", v, 0.0, 8.0, "the exponent κ of n = n·d^κ"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -354,11 +359,21 @@ def _kernel_canonical(fields, d):
     return out
 
 
+def _kernel_setting(fam: Family, configuration: dict, d: int, kind: str):
+    """The KernelRidge of a run at dimension d; with the option ``n_exponent`` κ, n ← round(n · d^κ)."""
+    fields = dict(configuration["setting"])
+    kappa = fam.options(configuration, kind).get("n_exponent")
+    if kappa is not None and d is not None:
+        fields["n"] = float(max(1, round(float(fields["n"]) * float(d) ** kappa)))
+    return fam.make_setting(fields, d)
+
+
 def _kernel_theory(fam: Family, configuration: dict, d) -> list:
     from asymptotics.kernels.theory import krr_risk
 
-    r = krr_risk(fam.make_setting(configuration["setting"], d))
-    return [{"test_error": _clean(r.test_error), "train_error": _clean(r.train_error),
+    st = _kernel_setting(fam, configuration, d, "theory")
+    r = krr_risk(st)
+    return [{"test_error": _clean(r.test_error), "train_error": _clean(r.train_error), "n_samples": st.n,
              "converged": bool(getattr(r, "converged", True)), "nit": int(getattr(r, "nit", r.nfev)),
              "residual": _clean(getattr(r, "residual", 0.0)), "kappa": _clean(r.kappa),
              "bias": _clean(r.bias), "variance": _clean(r.variance)}]
@@ -368,9 +383,10 @@ def _kernel_simulate(fam: Family, configuration: dict, d: int, seed: int) -> lis
     from ..kernels.simulation import simulate_krr_seed
 
     opts = fam.options(configuration)
-    r = simulate_krr_seed(fam.make_setting(configuration["setting"], d), _seed_for(configuration, d, seed),
+    st = _kernel_setting(fam, configuration, d, "simulation")
+    r = simulate_krr_seed(st, _seed_for(configuration, d, seed),
                           opts["n_test"], style=opts["style"], model=opts["model"], m=opts["m"])
-    return [{"test_error": _clean(r.test_error), "train_error": _clean(r.train_error)}]
+    return [{"test_error": _clean(r.test_error), "train_error": _clean(r.train_error), "n_samples": st.n}]
 
 
 def _kernel_check(fam: Family, configuration: dict) -> None:
@@ -387,7 +403,7 @@ def _kernel_memory(fam: Family, configuration: dict, d: int) -> float:
     from ..kernels.simulation import krr_memory
 
     opts = fam.options(configuration)
-    st = fam.make_setting(configuration["setting"], d)
+    st = _kernel_setting(fam, configuration, d, "simulation")
     return krr_memory(math.ceil(st.n), d, opts["n_test"], None if opts["model"] == "exact" else opts["m"])
 
 
@@ -447,9 +463,10 @@ FAMILIES: dict = {
             "style": Option("product", _choice("style", ("product", "dense"))),
             "model": Option("exact", _choice("model", ("exact", "rf", "ntk"))),
             "m": Option(None, lambda v: None if v is None else check_int("m", v, 1, "neurons")),
+            "n_exponent": _N_EXPONENT_OPTION,
             "streams": _STREAMS_OPTION,
         },
-        theory_options={},
+        theory_options={"n_exponent": _N_EXPONENT_OPTION},
         theory_depends_on_d=True,
         min_d=3,
         _make=_kernel_make,
