@@ -24,7 +24,8 @@ from ..data import (
 )
 from ..one_step.network import auto_chunk_rows, one_step_gradient
 
-__all__ = ["giant_step_sizes", "sample_unit_rows", "giant_step_update", "GiantStepNetwork", "sample_giant_step"]
+__all__ = ["giant_step_sizes", "sample_unit_rows", "giant_step_update", "FirstLayerShape", "GiantStepNetwork",
+           "sample_giant_step"]
 
 
 
@@ -64,8 +65,20 @@ def giant_step_update(
     return W1
 
 
+class FirstLayerShape:
+    """Width p and input dimension d of a first layer built on ``W0`` ∈ R^{p×d} (network or sRF)."""
+
+    @property
+    def p(self) -> int:
+        return int(self.W0.shape[0])
+
+    @property
+    def d(self) -> int:
+        return int(self.W0.shape[1])
+
+
 @dataclass(frozen=True)
-class GiantStepNetwork:
+class GiantStepNetwork(FirstLayerShape):
     """A sampled network after one giant step (docs/theory/spiked-rf.md §1.2–1.3).
 
     ``W0``, ``W1`` are p×d (rows are neurons); ``a`` = 1/√p; ``beta`` = θ/√d (unit vector);
@@ -83,14 +96,6 @@ class GiantStepNetwork:
     @property
     def W(self) -> np.ndarray:
         return self.W1
-
-    @property
-    def p(self) -> int:
-        return int(self.W0.shape[0])
-
-    @property
-    def d(self) -> int:
-        return int(self.W0.shape[1])
 
     @property
     def n0(self) -> int:

@@ -17,13 +17,13 @@ from ..data import (
     check_int,
     sample_unit_vector,
 )
-from .network import sample_unit_rows
+from .network import FirstLayerShape, sample_unit_rows
 
 __all__ = ["SpikedFeatures", "sample_spike_geometry", "sample_srf"]
 
 
 @dataclass(frozen=True)
-class SpikedFeatures:
+class SpikedFeatures(FirstLayerShape):
     """A sampled sRF first layer F = √c W0 + (r/√d) 1 vᵀ and its teacher (docs/theory/spiked-rf.md §1.4).
 
     ``v`` has ‖v‖² = d; ``beta`` = θ/√d with θ = γv + ρζ, ζ ⊥ v, ‖ζ‖² = d.
@@ -38,14 +38,6 @@ class SpikedFeatures:
     @property
     def W(self) -> np.ndarray:
         return self.F
-
-    @property
-    def p(self) -> int:
-        return int(self.W0.shape[0])
-
-    @property
-    def d(self) -> int:
-        return int(self.W0.shape[1])
 
 
 def sample_spike_geometry(p: int, d: int, gamma: float, rng) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
