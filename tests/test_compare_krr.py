@@ -37,3 +37,12 @@ def test_checkpoint_resume_is_identical(tmp_path):
 def test_wrong_setting_type_is_refused():
     with pytest.raises(InvalidParameterError):
         compare_krr(["not a setting"], seeds=1)
+
+
+def test_settings_differing_only_in_noise_do_not_share_checkpoint_records(tmp_path):
+    """One checkpoint, two settings equal but for the noise: each row is its own Monte Carlo."""
+    a, b = SETTINGS[0], SETTINGS[0].replace(noise=1.0)
+    table = compare_krr([a, b], seeds=2, n_test=200, checkpoint=str(tmp_path / "k.json"))
+    for row, s in zip(table.rows, (a, b)):
+        assert row.test_error_mean == simulate_krr(s, seeds=2, n_test=200).test_error_mean
+    assert table.rows[0].test_error_mean != table.rows[1].test_error_mean

@@ -22,14 +22,13 @@ import math
 import sys
 from typing import Iterable, Sequence
 
-from asymptotics.kernels.theory import krr_risk
 from asymptotics.settings import KernelRidge
 
 from ..comparison import Comparison, ComparisonRow, _label, _settings_tuple
 from ..data import check_n_test
 from ..store import Checkpoint, package_versions
-from ..summary import mean_sem, normalize_seeds
-from .simulation import simulate_krr_seed
+from ..summary import normalize_seeds
+from .simulation import simulate_krr
 
 __all__ = ["compare_krr"]
 
@@ -50,18 +49,13 @@ def compare_krr(
     ckpt = Checkpoint(checkpoint, {k: v for k, v in config.items() if k != "versions"}) if checkpoint else None
     rows = []
     for s in settings:
-        theory = krr_risk(s)
-        recs = []
-        for sd in seeds:
-            key = f"{_label(s)}|seed={sd}|n_test={n_test}"
-            compute = lambda sd=sd: simulate_krr_seed(s, sd, n_test).to_dict()  # noqa: E731
-            recs.append(ckpt.get_or_compute(key, compute) if ckpt is not None else compute())
-            if progress:
-                print(f"  {_label(s)} seed {sd} done", file=sys.stderr)
-        tm, ts = mean_sem([r["test_error"] for r in recs])
-        rm, rs = mean_sem([r["train_error"] for r in recs])
-        rows.append(ComparisonRow(setting=s, d=s.d, seeds=seeds, test_error_theory=theory.test_error,
-                                  train_error_theory=theory.train_error, test_error_finite_d=math.nan,
-                                  train_error_finite_d=math.nan, test_error_mean=tm, test_error_sem=ts,
-                                  train_error_mean=rm, train_error_sem=rs, per_seed=tuple(recs)))
+        sim = simulate_krr(s, seeds, n_test, checkpoint=ckpt)
+        rows.append(ComparisonRow(setting=s, d=s.d, seeds=seeds, test_error_theory=sim.theory.test_error,
+                                  train_error_theory=sim.theory.train_error, test_error_finite_d=math.nan,
+                                  train_error_finite_d=math.nan, test_error_mean=sim.test_error_mean,
+                                  test_error_sem=sim.test_error_sem, train_error_mean=sim.train_error_mean,
+                                  train_error_sem=sim.train_error_sem,
+                                  per_seed=tuple(r.to_dict() for r in sim.per_seed)))
+        if progress:
+            print(f"  {_label(s)}: {len(seeds)} seeds done", file=sys.stderr)
     return Comparison(tuple(rows), config, instance_label="—")

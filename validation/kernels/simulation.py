@@ -26,6 +26,7 @@ True
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -463,7 +464,8 @@ def simulate_krr(setting: KernelRidge, seeds: "Sequence[int] | int" = 3, n_test:
     n_test, m = _check_krr_args(setting, seeds, n_test, model, m)
     recs = []
     for sd in seeds:
-        key = f"{model}:m={m}:d={setting.d}:n={setting.n:g}:lam={setting.lam:g}:seed={sd}"
+        # the whole setting is in the key: settings differing only in noise or target never share a record
+        key = f"{model}:m={m}:style={style}:n_test={n_test}:{json.dumps(setting.to_dict(), sort_keys=True)}:seed={sd}"
         comp = lambda sd=sd: simulate_krr_seed(setting, sd, n_test, style=style, model=model, m=m).to_dict()  # noqa: E731
         rec = checkpoint.get_or_compute(key, comp) if checkpoint is not None else comp()
         recs.append(KRRSeedRecord(**rec))
