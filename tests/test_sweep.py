@@ -299,7 +299,7 @@ def test_cli_run_dry_run_and_errors(tmp_path, capsys):
     assert sweep_main([spec, "--store", store, "--serial", "--json"]) == 0
     rj = json.loads(capsys.readouterr().out)
     assert (rj["total"], rj["skipped"], rj["computed"], rj["rows"]) == (5, 5, 0, 4)
-    for argv, msg in [([spec, "--workers", "0"], "--workers must be a positive integer"),
+    for argv, msg in [([spec, "--workers", "0"], "--workers: must be >= 1"),
                       ([spec, "--serial", "--workers", "2"], "--serial runs in this process"),
                       ([spec, "--scheduler", "nowhere"], "--scheduler must look like tcp://HOST:PORT"),
                       ([spec, "--table", str(tmp_path / "t.xlsx")], "--table must end in .csv or .parquet"),

@@ -46,12 +46,9 @@ def _cmd_figure(args) -> Outcome:
         paths = {r.panel: r.paths for r in runs}
         text = "\n".join(f"wrote {p}" for r in runs for p in r.paths.values())
         return Outcome(paths, text, points=points, not_converged=problems)
-    checkpoint = args.checkpoint
-    if args.panel == "escape-exponents" and not args.quick and checkpoint is None:
-        checkpoint = str(Path(args.out) / "escape_exponents.ckpt.json")  # the recorded run's records
-    check_checkpoint(checkpoint)
+    check_checkpoint(args.checkpoint)  # make_figure's default checkpoints live in --out, checked above
     paths, data = make_figure(args.panel, args.out, quick=args.quick, d=args.d, seeds=args.seeds,
-                              n_test=args.n_test, checkpoint=checkpoint, progress=args.progress,
+                              n_test=args.n_test, checkpoint=args.checkpoint, progress=args.progress,
                               centered=not args.raw_teacher, recompute=args.recompute)
     return _figure_outcome(paths, data)
 

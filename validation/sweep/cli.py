@@ -38,6 +38,8 @@ from ..cli.common import (  # one exit rule, one error line, one strict-JSON wri
     EXIT_OK,
     CLIError,
     _error,
+    _int,
+    _Parser,
     _one_line,
     json_safe,
 )
@@ -48,15 +50,6 @@ class SweepCLIError(CLIError):
     """A usage problem of ``asym sweep`` (reported as ``asym: error: ...``, exit status 2)."""
 
 
-def _positive_int(option: str):
-    def parse(text: str) -> int:
-        if not re.fullmatch(r"\d{1,7}", text.strip()):
-            raise argparse.ArgumentTypeError(f"{option} must be a positive integer, got {text!r}")
-        v = int(text)
-        if v < 1:
-            raise argparse.ArgumentTypeError(f"{option} must be a positive integer, got {text!r}")
-        return v
-    return parse
 
 
 def add_sweep_parser(subparsers) -> argparse.ArgumentParser:
@@ -69,12 +62,12 @@ def add_sweep_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("spec", metavar="SPEC.toml", help="the sweep specification")
     p.add_argument("--store", default=None, metavar="DIR", help="result store directory (default asym-sweeps/<spec name>)")
     p.add_argument("--dry-run", action="store_true", help="print the number of runs, estimated time and peak memory per run; run nothing")
-    p.add_argument("--workers", type=_positive_int("--workers"), default=None, metavar="N",
+    p.add_argument("--workers", type=_int("--workers", 1), default=None, metavar="N",
                    help="local worker processes (default: one per core)")
     p.add_argument("--serial", action="store_true", help="run in this process, one run after another")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT", help="run on a running Dask cluster")
-    g.add_argument("--dask-local", type=_positive_int("--dask-local"), default=None, metavar="N",
+    g.add_argument("--dask-local", type=_int("--dask-local", 1), default=None, metavar="N",
                    help="start a local Dask cluster of N worker processes for this sweep")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar on stderr (default: on a terminal only)")
@@ -178,9 +171,6 @@ def run_sweep_command(args) -> int:
         return _error(f"cannot write{where}: {exc.strerror or exc}")
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):
-        raise SweepCLIError(message)
 
 
 def main(argv=None) -> int:
@@ -193,7 +183,7 @@ def main(argv=None) -> int:
         argv = ["sweep", *argv]
     try:
         args = parser.parse_args(argv)
-    except SweepCLIError as exc:
+    except CLIError as exc:
         return _error(str(exc))
     except SystemExit as exc:  # --help
         return exc.code if isinstance(exc.code, int) else EXIT_ERROR
